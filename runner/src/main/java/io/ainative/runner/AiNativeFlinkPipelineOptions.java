@@ -1,0 +1,41 @@
+package io.ainative.runner;
+
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PortablePipelineOptions;
+
+/**
+ * Options of {@link AiNativeFlinkRunner}.
+ *
+ * <p>They extend Beam's {@link FlinkPipelineOptions} (so {@code --flinkMaster}, {@code
+ * --parallelism}, {@code --checkpointingInterval}, {@code --flinkConfDir}, {@code --filesToStage}
+ * and the other Flink runner options mean what they mean there). The SDK environment comes from
+ * {@link PortablePipelineOptions#getDefaultEnvironmentType()}, which the runner defaults to {@code
+ * EMBEDDED}: the Java SDK harness in-process. (This interface does not extend {@link
+ * PortablePipelineOptions}, whose required {@code --jobEndpoint} means nothing here.) Only what
+ * ainative adds is declared here.
+ *
+ * <p>{@code --flinkMaster} accepts {@code [local]} (an embedded MiniCluster), {@code [auto]} (the
+ * cluster of the {@code flink run} context if there is one, otherwise {@code [local]}), and {@code
+ * host:port} or {@code http(s)://host:port} (the REST endpoint of a Flink cluster).
+ */
+public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
+
+  @Description(
+      "Task slots of the embedded MiniCluster (--flinkMaster=[local]). 0 sizes it for the"
+          + " pipeline: its parallelism plus the slots of every inference service. Ignored on a"
+          + " remote cluster, whose slots are its own.")
+  @Default.Integer(0)
+  int getLocalTaskSlots();
+
+  void setLocalTaskSlots(int slots);
+
+  @Description(
+      "How long, in milliseconds, the runner waits for the Flink REST endpoint named by"
+          + " --flinkMaster to answer before it refuses to submit the job.")
+  @Default.Long(5_000L)
+  long getFlinkMasterCheckTimeoutMillis();
+
+  void setFlinkMasterCheckTimeoutMillis(long millis);
+}

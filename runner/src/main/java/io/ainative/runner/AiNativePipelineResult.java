@@ -1,0 +1,203 @@
+package io.ainative.runner;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
+import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.client.JobCancellationException;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
+
+/**
+ * The result of a pipeline submitted by {@link AiNativeFlinkRunner}: the Flink job's state, a
+ * bounded or unbounded wait, cancellation, and the pipeline's metrics.
+ *
+ * <p>Thread-safe. {@link #getState()} and {@link #metrics()} ask the cluster while the job runs
+ * and answer from the final result once it has ended (an embedded MiniCluster is gone by then).
+ * Metrics of a failed job are the last ones read while it ran, or none.
+ */
+public final class AiNativePipelineResult implements PipelineResult {
+
+  private static final long QUERY_TIMEOUT_SECONDS = 30;
+
+  private final JobClient client;
+  private final CompletableFuture<JobExecutionResult> completion;
+  private volatile @Nullable MetricsContainerStepMap lastMetrics;
+
+  AiNativePipelineResult(JobClient client) {
+    this.client = client;
+    this.completion = client.getJobExecutionResult();
+  }
+
+  /** The Flink job's id, e.g. to find it in the Flink web UI or REST API. */
+  public JobID getJobId() {
+    return client.getJobID();
+  }
+
+  @Override
+  public State getState() {
+    if (completion.isDone()) {
+      return terminalState();
+    }
+    try {
+      return toBeamState(client.getJobStatus().get(QUERY_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return State.UNKNOWN;
+    } catch (ExecutionException | TimeoutException e) {
+      // The job may have ended between the two checks; the final result says how.
+      return completion.isDone() ? terminalState() : State.UNKNOWN;
+    }
+  }
+
+  @Override
+  public State cancel() {
+    if (completion.isDone()) {
+      return terminalState();
+    }
+    try {
+      client.cancel().get(QUERY_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while cancelling Flink job " + getJobId(), e);
+    } catch (ExecutionException | TimeoutException e) {
+      if (!completion.isDone()) {
+        throw new IllegalStateException("Could not cancel Flink job " + getJobId(), e);
+      }
+    }
+    State state = waitForTerminal(java.time.Duration.ofSeconds(QUERY_TIMEOUT_SECONDS));
+    return state == null ? State.UNKNOWN : state;
+  }
+
+  /**
+   * Waits at most {@code duration} (less than 1 ms: no limit) for the job to end.
+   *
+   * @return the final state, or {@code null} if the job is still running
+   * @throws Pipeline.PipelineExecutionException if the job failed, with the failure's cause
+   */
+  @Override
+  public @Nullable State waitUntilFinish(Duration duration) {
+    java.time.Duration limit =
+        duration == null || duration.getMillis() < 1 ? null : java.time.Duration.ofMillis(duration.getMillis());
+    State state = waitForTerminal(limit);
+    if (state == State.FAILED) {
+      throw new Pipeline.PipelineExecutionException(FailureCauses.userFacingCause(failure()));
+    }
+    return state;
+  }
+
+  @Override
+  public State waitUntilFinish() {
+    State state = waitUntilFinish(Duration.ZERO);
+    return state == null ? State.UNKNOWN : state;
+  }
+
+  @Override
+  public MetricResults metrics() {
+    MetricsContainerStepMap stepMap = null;
+    if (completion.isDone() && !completion.isCompletedExceptionally()) {
+      stepMap = stepMap(completion.join().getAllAccumulatorResults());
+    } else if (!completion.isDone()) {
+      try {
+        stepMap = stepMap(client.getAccumulators().get(QUERY_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        // Fall back to what was read last.
+      }
+    }
+    if (stepMap != null) {
+      lastMetrics = stepMap;
+    } else {
+      stepMap = lastMetrics;
+    }
+    return MetricsContainerStepMap.asAttemptedOnlyMetricResults(
+        stepMap == null ? new MetricsContainerStepMap() : stepMap);
+  }
+
+  private static @Nullable MetricsContainerStepMap stepMap(@Nullable Map<String, Object> accumulators) {
+    if (accumulators == null) {
+      return null;
+    }
+    Object value = accumulators.get(FlinkMetricContainer.ACCUMULATOR_NAME);
+    return value instanceof MetricsContainerStepMap ? (MetricsContainerStepMap) value : null;
+  }
+
+  private @Nullable State waitForTerminal(java.time.@Nullable Duration limit) {
+    try {
+      if (limit == null) {
+        completion.handle((r, t) -> null).get();
+      } else {
+        completion.handle((r, t) -> null).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (TimeoutException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("unreachable: handle() does not fail", e);
+    }
+    return terminalState();
+  }
+
+  private State terminalState() {
+    if (!completion.isCompletedExceptionally()) {
+      return State.DONE;
+    }
+    Throwable failure = failure();
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof JobCancellationException) {
+        return State.CANCELLED;
+      }
+    }
+    return State.FAILED;
+  }
+
+  private Throwable failure() {
+    try {
+      completion.join();
+      throw new IllegalStateException("the job did not fail");
+    } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      return e.getCause() == null ? e : e.getCause();
+    }
+  }
+
+  static State toBeamState(JobStatus status) {
+    switch (status) {
+      case INITIALIZING:
+      case CREATED:
+      case SUSPENDED:
+        return State.STOPPED;
+      case RUNNING:
+      case RESTARTING:
+      case FAILING:
+      case CANCELLING:
+      case RECONCILING:
+        return State.RUNNING;
+      case FINISHED:
+        return State.DONE;
+      case CANCELED:
+        return State.CANCELLED;
+      case FAILED:
+        return State.FAILED;
+      default:
+        return State.UNKNOWN;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "AiNativePipelineResult{job=" + getJobId() + "}";
+  }
+}

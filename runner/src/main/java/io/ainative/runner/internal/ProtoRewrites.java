@@ -1,0 +1,39 @@
+package io.ainative.runner.internal;
+
+import java.util.Map;
+import io.ainative.runner.translation.NativeUrns;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.util.construction.PTransformTranslation;
+
+/** Rewrites of the portable pipeline applied before fusion. */
+final class ProtoRewrites {
+
+  private ProtoRewrites() {}
+
+  /**
+   * Turns every Flatten that has inputs into {@link NativeUrns#FLATTEN_AS_UNION} without an SDK
+   * environment, so that it stays out of fusion and Flink unions the streams itself.
+   *
+   * <p>Why: Beam 2.62's greedy fuser fuses a Flatten into its producers' stages whatever its
+   * environment; when a flattened input is also consumed elsewhere in that stage and the Flatten's
+   * output feeds a further GroupByKey (e.g. a PAssert on a Flatten), the fused pipeline it builds
+   * consumes a PCollection that no stage produces ("consumed but never produced"). A URN the fuser
+   * does not know is never fused. Flink's union is also cheaper than a trip through the harness.
+   * Flattens without inputs keep Beam's own translation (an empty source).
+   */
+  static RunnerApi.Pipeline runnerExecutedFlattens(RunnerApi.Pipeline pipeline) {
+    RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
+    RunnerApi.Components.Builder components = builder.getComponentsBuilder();
+    for (Map.Entry<String, RunnerApi.PTransform> e : pipeline.getComponents().getTransformsMap().entrySet()) {
+      RunnerApi.PTransform transform = e.getValue();
+      if (PTransformTranslation.FLATTEN_TRANSFORM_URN.equals(transform.getSpec().getUrn())
+          && transform.getSubtransformsCount() == 0
+          && transform.getInputsCount() > 0) {
+        RunnerApi.PTransform.Builder union = transform.toBuilder().clearEnvironmentId();
+        union.getSpecBuilder().setUrn(NativeUrns.FLATTEN_AS_UNION);
+        components.putTransforms(e.getKey(), union.build());
+      }
+    }
+    return builder.build();
+  }
+}

@@ -1,0 +1,27 @@
+package io.ainative.runner.translation;
+
+import java.util.Map;
+import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.PTransformTranslator;
+import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.StreamingTranslationContext;
+import org.apache.beam.sdk.annotations.Internal;
+
+/**
+ * The one map of ainative's own translations, by URN, that Beam's {@code
+ * FlinkStreamingPortablePipelineTranslator} is constructed with next to its own (impulse, GBK,
+ * flatten, reshuffle, executable stages, test stream, unbounded read).
+ *
+ * <p>Each runner-native URN gets one translator class, registered here, and an {@code
+ * IsNativeTransform} registration ({@link NativeUrns.IsAiNativeTransform}) so the fuser leaves
+ * it alone. The RunInference service stage (URN {@code beam:transform:ainative:run_inference:v1})
+ * goes here next.
+ */
+@Internal
+public final class NativeTranslators {
+
+  private NativeTranslators() {}
+
+  /** URN to translator; immutable. */
+  public static Map<String, PTransformTranslator<StreamingTranslationContext>> byUrn() {
+    return Map.of(NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator());
+  }
+}

@@ -1,0 +1,32 @@
+package io.ainative.runner.translation;
+
+import java.util.Set;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.annotations.Internal;
+import org.apache.beam.sdk.util.construction.NativeTransforms;
+
+/** URNs of the transforms ainative's Flink translation executes itself. */
+@Internal
+public final class NativeUrns {
+
+  /**
+   * A Flatten with inputs, taken out of fusion and run as a Flink union. The runner rewrites
+   * Flattens to it before fusing; see {@code ProtoRewrites}.
+   */
+  public static final String FLATTEN_AS_UNION = "beam:transform:ainative:flatten_as_union:v1";
+
+  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION);
+
+  private NativeUrns() {}
+
+  /**
+   * Tells Beam's pipeline graph that these URNs are primitives the runner executes, so the fuser
+   * leaves them out of every stage. Registered in {@code META-INF/services}.
+   */
+  public static final class IsAiNativeTransform implements NativeTransforms.IsNativeTransform {
+    @Override
+    public boolean test(RunnerApi.PTransform transform) {
+      return ALL.contains(transform.getSpec().getUrn());
+    }
+  }
+}
