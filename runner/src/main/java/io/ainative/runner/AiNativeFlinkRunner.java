@@ -1,6 +1,6 @@
 package io.ainative.runner;
 
-import io.ainative.runner.internal.FlinkMaster;
+import io.ainative.runner.internal.FlinkEnvironmentFactory;
 import io.ainative.runner.internal.JobLauncher;
 import java.util.UUID;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
@@ -9,6 +9,7 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.PipelineOptionsValidator;
 import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.util.construction.Environments;
@@ -51,17 +52,54 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
   public static AiNativeFlinkRunner fromOptions(PipelineOptions options) {
     AiNativeFlinkPipelineOptions flinkOptions =
         PipelineOptionsValidator.validate(AiNativeFlinkPipelineOptions.class, options);
-    FlinkMaster.parse(flinkOptions.getFlinkMaster());
-    Integer parallelism = flinkOptions.getParallelism();
-    if (parallelism != null && parallelism != -1 && parallelism < 1) {
-      throw new IllegalArgumentException(
-          "Invalid --parallelism=" + parallelism + ": use a positive number, or leave it unset.");
-    }
-    if (flinkOptions.getLocalTaskSlots() < 0) {
-      throw new IllegalArgumentException(
-          "Invalid --localTaskSlots=" + flinkOptions.getLocalTaskSlots() + ": use 0 (sized for the pipeline) or a positive number.");
-    }
+    FlinkEnvironmentFactory.validate(flinkOptions);
     return new AiNativeFlinkRunner(flinkOptions);
+  }
+
+  /**
+   * Parses command-line arguments into the runner's options, as {@code
+   * PipelineOptionsFactory.fromArgs(args).withValidation()} does, but a value of the wrong type is
+   * reported with the option's name (Beam's own message names only the type). Without {@code
+   * --runner} the runner is {@code AiNativeFlinkRunner}.
+   *
+   * @throws IllegalArgumentException naming the option and the value it could not read
+   */
+  public static AiNativeFlinkPipelineOptions parseOptions(String... args) {
+    boolean hasRunner = java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("--runner="));
+    String[] withRunner = args;
+    if (!hasRunner) {
+      withRunner = java.util.Arrays.copyOf(args, args.length + 1);
+      withRunner[args.length] = "--runner=" + AiNativeFlinkRunner.class.getSimpleName();
+    }
+    try {
+      return PipelineOptionsFactory.fromArgs(withRunner).withValidation().as(AiNativeFlinkPipelineOptions.class);
+    } catch (IllegalArgumentException e) {
+      for (String arg : args) {
+        try {
+          PipelineOptionsFactory.fromArgs(arg).as(AiNativeFlinkPipelineOptions.class);
+        } catch (IllegalArgumentException single) {
+          throw new IllegalArgumentException(describeBadArgument(arg) + " " + e.getMessage(), e);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static String describeBadArgument(String arg) {
+    int eq = arg.indexOf('=');
+    if (!arg.startsWith("--") || eq < 0) {
+      return "Invalid argument '" + arg + "'.";
+    }
+    String name = arg.substring(2, eq);
+    String type = "value";
+    String property = name.isEmpty() ? name : Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    for (java.lang.reflect.Method method : AiNativeFlinkPipelineOptions.class.getMethods()) {
+      if (method.getParameterCount() == 0
+          && (method.getName().equals("get" + property) || method.getName().equals("is" + property))) {
+        type = method.getReturnType().getSimpleName();
+      }
+    }
+    return String.format("Invalid value '%s' for --%s (a %s).", arg.substring(eq + 1), name, type);
   }
 
   /** The options this runner was created with (the same object the pipeline carries). */

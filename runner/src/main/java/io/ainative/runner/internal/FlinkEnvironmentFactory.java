@@ -74,6 +74,36 @@ public final class FlinkEnvironmentFactory {
   private FlinkEnvironmentFactory() {}
 
   /**
+   * Checks the options that can be checked without a cluster, so that a bad value fails when the
+   * runner is created, not after translation. Changes nothing.
+   *
+   * @throws IllegalArgumentException naming the option and its value
+   */
+  public static FlinkMaster validate(AiNativeFlinkPipelineOptions options) {
+    FlinkMaster master = FlinkMaster.parse(options.getFlinkMaster());
+    Integer parallelism = options.getParallelism();
+    if (parallelism != null && parallelism != -1 && parallelism < 1) {
+      throw new IllegalArgumentException(
+          "Invalid --parallelism=" + parallelism + ": use a positive number, or leave it unset.");
+    }
+    if (options.getLocalTaskSlots() < 0) {
+      throw new IllegalArgumentException(
+          "Invalid --localTaskSlots=" + options.getLocalTaskSlots()
+              + ": use 0 (sized for the pipeline) or a positive number.");
+    }
+    if (options.getFlinkMasterCheckTimeoutMillis() < 1) {
+      throw new IllegalArgumentException(
+          "Invalid --flinkMasterCheckTimeoutMillis=" + options.getFlinkMasterCheckTimeoutMillis()
+              + ": use a positive number of milliseconds.");
+    }
+    Configuration scratch = new Configuration();
+    applyCheckpointing(options, scratch);
+    applyStateBackend(options, scratch);
+    loadConfDir(options.getFlinkConfDir());
+    return master;
+  }
+
+  /**
    * Builds the Flink configuration for a job: the configuration directory's content, the runner
    * defaults for what it leaves out, then the pipeline options. Also normalizes the options the
    * translation reads ({@code parallelism}, {@code shutdownSourcesAfterIdleMs}).
@@ -194,10 +224,6 @@ public final class FlinkEnvironmentFactory {
     Integer requested = options.getParallelism();
     if (requested != null && requested > 0) {
       return requested;
-    }
-    if (requested != null && requested != -1 && requested <= 0) {
-      throw new IllegalArgumentException(
-          "Invalid --parallelism=" + requested + ": use a positive number, or leave it unset.");
     }
     String fromConf = conf.getString("parallelism.default", null);
     if (fromConf != null) {

@@ -9,6 +9,10 @@ import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator;
 import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.StreamingTranslationContext;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
+import org.apache.beam.sdk.util.construction.graph.GreedyPipelineFuser;
+import org.apache.beam.sdk.util.construction.graph.ProtoOverrides;
+import org.apache.beam.sdk.util.construction.graph.SplittableParDoExpander;
+import org.apache.beam.sdk.util.construction.graph.TrivialNativeTransformExpander;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -33,6 +37,32 @@ public final class JobLauncher {
   }
 
   /**
+   * Expands and fuses the pipeline as Beam's {@code FlinkPortablePipelineTranslator
+   * #prepareForTranslation} does, with the runner's rewrites first and its checks in between.
+   */
+  RunnerApi.Pipeline prepare(RunnerApi.Pipeline pipeline, String jobName) {
+    RunnerApi.Pipeline expanded;
+    RunnerApi.Pipeline fused;
+    try {
+      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(pipeline);
+      // Expand splittable ParDos so bundles can be sized and split.
+      RunnerApi.Pipeline sdfExpanded =
+          ProtoOverrides.updateTransform(
+              PTransformTranslation.PAR_DO_TRANSFORM_URN, rewritten, SplittableParDoExpander.createSizedReplacement());
+      // Keep the fuser out of the inside of transforms the runner translates whole.
+      expanded = TrivialNativeTransformExpander.forKnownUrns(sdfExpanded, translator.knownUrns());
+      supported.checkLeaves(expanded);
+      fused = GreedyPipelineFuser.fuse(expanded).toPipeline();
+    } catch (UnsupportedOperationException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("Fusing the pipeline of job " + jobName + " failed: " + e.getMessage(), e);
+    }
+    supported.checkNothingDropped(expanded, fused);
+    return fused;
+  }
+
+  /**
    * Submits the pipeline.
    *
    * @throws IllegalArgumentException for invalid options ({@code --flinkMaster}, ...), naming the
@@ -42,13 +72,7 @@ public final class JobLauncher {
   public JobClient submit(RunnerApi.Pipeline pipeline, JobInfo jobInfo, AiNativeFlinkPipelineOptions options)
       throws Exception {
     FlinkMaster master = FlinkMaster.parse(options.getFlinkMaster());
-    RunnerApi.Pipeline fused;
-    try {
-      fused = translator.prepareForTranslation(ProtoRewrites.runnerExecutedFlattens(pipeline));
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("Fusing the pipeline of job " + jobInfo.jobName() + " failed: " + e.getMessage(), e);
-    }
-    supported.check(fused);
+    RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
 
     StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, 0);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);

@@ -1,7 +1,9 @@
 package io.ainative.runner.internal;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -13,9 +15,13 @@ import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
 
 /**
- * Checks, before anything is submitted, that every transform of a fused pipeline is one the
+ * Checks, before anything is submitted, that every primitive transform of a pipeline is one the
  * runner translates or one the SDK harness that would execute it implements, and names the
  * transforms that are neither.
+ *
+ * <p>Two checks, because Beam's fuser silently leaves out any leaf whose URN it does not take for
+ * a primitive: {@link #checkLeaves} before fusion (what implements each leaf) and {@link
+ * #checkNothingDropped} after it (every leaf is in a stage or is a runner transform).
  */
 public final class SupportedTransforms {
 
@@ -39,44 +45,83 @@ public final class SupportedTransforms {
   }
 
   /**
+   * Checks each leaf transform of a pipeline that is expanded but not yet fused.
+   *
    * @throws UnsupportedOperationException listing each unsupported transform by its unique name
    *     and URN
    */
-  public void check(RunnerApi.Pipeline fused) {
-    RunnerApi.Components components = fused.getComponents();
+  public void checkLeaves(RunnerApi.Pipeline pipeline) {
+    RunnerApi.Components components = pipeline.getComponents();
     List<String> problems = new ArrayList<>();
-    for (String rootId : fused.getRootTransformIdsList()) {
-      RunnerApi.PTransform transform = components.getTransformsOrThrow(rootId);
+    for (String id : leaves(pipeline)) {
+      RunnerApi.PTransform transform = components.getTransformsOrThrow(id);
       String urn = transform.getSpec().getUrn();
-      if (ExecutableStage.URN.equals(urn)) {
-        checkStage(transform, components, problems);
-      } else if (!runnerUrns.contains(urn)) {
+      if (runnerUrns.contains(urn)) {
+        continue;
+      }
+      if (transform.getEnvironmentId().isEmpty()) {
         problems.add(describe(transform) + ", which the runner does not translate");
+        continue;
+      }
+      RunnerApi.Environment environment = components.getEnvironmentsOrThrow(transform.getEnvironmentId());
+      // Another SDK's harness (e.g. Python's) decides for itself what it implements.
+      if (EMBEDDED_ENV_URN.equals(environment.getUrn()) && !javaHarnessUrns.contains(urn)) {
+        problems.add(describe(transform) + ", which neither the runner nor the Java SDK harness implements");
       }
     }
+    fail(problems);
+  }
+
+  /**
+   * Checks that fusion kept every leaf of {@code expanded}: each is a root of {@code fused} or a
+   * transform of one of its executable stages.
+   */
+  public void checkNothingDropped(RunnerApi.Pipeline expanded, RunnerApi.Pipeline fused) {
+    Set<String> kept = new HashSet<>(fused.getRootTransformIdsList());
+    for (String rootId : fused.getRootTransformIdsList()) {
+      RunnerApi.PTransform root = fused.getComponents().getTransformsOrThrow(rootId);
+      if (ExecutableStage.URN.equals(root.getSpec().getUrn())) {
+        try {
+          kept.addAll(RunnerApi.ExecutableStagePayload.parseFrom(root.getSpec().getPayload()).getTransformsList());
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException("Malformed executable stage " + root.getUniqueName(), e);
+        }
+      }
+    }
+    List<String> problems = new ArrayList<>();
+    for (String id : leaves(expanded)) {
+      if (!kept.contains(id)) {
+        problems.add(
+            describe(expanded.getComponents().getTransformsOrThrow(id))
+                + ", which is not a primitive the runner or Beam's fuser knows, so it would not run");
+      }
+    }
+    fail(problems);
+  }
+
+  private static List<String> leaves(RunnerApi.Pipeline pipeline) {
+    List<String> leaves = new ArrayList<>();
+    Deque<String> pending = new ArrayDeque<>(pipeline.getRootTransformIdsList());
+    Set<String> seen = new HashSet<>();
+    while (!pending.isEmpty()) {
+      String id = pending.pop();
+      if (!seen.add(id)) {
+        continue;
+      }
+      RunnerApi.PTransform transform = pipeline.getComponents().getTransformsOrThrow(id);
+      if (transform.getSubtransformsCount() == 0) {
+        leaves.add(id);
+      } else {
+        pending.addAll(transform.getSubtransformsList());
+      }
+    }
+    return leaves;
+  }
+
+  private static void fail(List<String> problems) {
     if (!problems.isEmpty()) {
       throw new UnsupportedOperationException(
           "AiNativeFlinkRunner cannot run this pipeline: " + String.join("; ", problems) + ".");
-    }
-  }
-
-  private void checkStage(RunnerApi.PTransform stage, RunnerApi.Components components, List<String> problems) {
-    RunnerApi.ExecutableStagePayload payload;
-    try {
-      payload = RunnerApi.ExecutableStagePayload.parseFrom(stage.getSpec().getPayload());
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("Malformed executable stage " + stage.getUniqueName(), e);
-    }
-    RunnerApi.Environment environment = payload.getEnvironment();
-    if (!EMBEDDED_ENV_URN.equals(environment.getUrn())) {
-      // Another SDK's harness (e.g. Python's) decides for itself what it implements.
-      return;
-    }
-    for (String id : payload.getTransformsList()) {
-      RunnerApi.PTransform transform = components.getTransformsOrThrow(id);
-      if (!javaHarnessUrns.contains(transform.getSpec().getUrn())) {
-        problems.add(describe(transform) + ", which neither the runner nor the Java SDK harness implements");
-      }
     }
   }
 
