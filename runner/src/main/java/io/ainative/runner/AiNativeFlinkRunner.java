@@ -65,6 +65,15 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
    * @throws IllegalArgumentException naming the option and the value it could not read
    */
   public static AiNativeFlinkPipelineOptions parseOptions(String... args) {
+    return parseOptions(AiNativeFlinkPipelineOptions.class, args);
+  }
+
+  /**
+   * As {@link #parseOptions(String...)}, into a pipeline's own options interface that extends the
+   * runner's.
+   */
+  public static <T extends AiNativeFlinkPipelineOptions> T parseOptions(Class<T> type, String... args) {
+    PipelineOptionsFactory.register(type);
     boolean hasRunner = java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("--runner="));
     String[] withRunner = args;
     if (!hasRunner) {
@@ -72,34 +81,34 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
       withRunner[args.length] = "--runner=" + AiNativeFlinkRunner.class.getSimpleName();
     }
     try {
-      return PipelineOptionsFactory.fromArgs(withRunner).withValidation().as(AiNativeFlinkPipelineOptions.class);
+      return PipelineOptionsFactory.fromArgs(withRunner).withValidation().as(type);
     } catch (IllegalArgumentException e) {
       for (String arg : args) {
         try {
-          PipelineOptionsFactory.fromArgs(arg).as(AiNativeFlinkPipelineOptions.class);
+          PipelineOptionsFactory.fromArgs(arg).as(type);
         } catch (IllegalArgumentException single) {
-          throw new IllegalArgumentException(describeBadArgument(arg) + " " + e.getMessage(), e);
+          throw new IllegalArgumentException(describeBadArgument(type, arg) + " " + e.getMessage(), e);
         }
       }
       throw e;
     }
   }
 
-  private static String describeBadArgument(String arg) {
+  private static String describeBadArgument(Class<?> type, String arg) {
     int eq = arg.indexOf('=');
     if (!arg.startsWith("--") || eq < 0) {
       return "Invalid argument '" + arg + "'.";
     }
     String name = arg.substring(2, eq);
-    String type = "value";
+    String valueType = "value";
     String property = name.isEmpty() ? name : Character.toUpperCase(name.charAt(0)) + name.substring(1);
-    for (java.lang.reflect.Method method : AiNativeFlinkPipelineOptions.class.getMethods()) {
+    for (java.lang.reflect.Method method : type.getMethods()) {
       if (method.getParameterCount() == 0
           && (method.getName().equals("get" + property) || method.getName().equals("is" + property))) {
-        type = method.getReturnType().getSimpleName();
+        valueType = method.getReturnType().getSimpleName();
       }
     }
-    return String.format("Invalid value '%s' for --%s (a %s).", arg.substring(eq + 1), name, type);
+    return String.format("Invalid value '%s' for --%s (a %s).", arg.substring(eq + 1), name, valueType);
   }
 
   /** The options this runner was created with (the same object the pipeline carries). */

@@ -65,6 +65,15 @@ public class BadInputTest {
   }
 
   @Test
+  public void batchRuntimeModeInTheFlinkConfiguration_isRefused_namingTheKey() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ainative-conf");
+    java.nio.file.Files.writeString(dir.resolve("config.yaml"), "execution.runtime-mode: BATCH\n");
+    assertThat(
+        creationError("--flinkConfDir=" + dir),
+        allOf(containsString("execution.runtime-mode: BATCH"), containsString("STREAMING")));
+  }
+
+  @Test
   public void unreachableCluster_failsBeforeSubmission_namingTheOption() throws Exception {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {

@@ -99,8 +99,23 @@ public final class FlinkEnvironmentFactory {
     Configuration scratch = new Configuration();
     applyCheckpointing(options, scratch);
     applyStateBackend(options, scratch);
-    loadConfDir(options.getFlinkConfDir());
+    checkRuntimeMode(loadConfDir(options.getFlinkConfDir()));
     return master;
+  }
+
+  /**
+   * Every pipeline, bounded or not, runs in Flink's STREAMING mode: Beam's portable translation
+   * starts each pipeline from a legacy (unbounded) impulse source, which BATCH mode refuses, and
+   * the inference services need pipelined regions. Bounded pipelines still finish by themselves.
+   */
+  private static void checkRuntimeMode(Configuration conf) {
+    String mode = conf.getString("execution.runtime-mode", "STREAMING");
+    if (!mode.trim().equalsIgnoreCase("STREAMING") && !mode.trim().equalsIgnoreCase("AUTOMATIC")) {
+      throw new IllegalArgumentException(
+          "The Flink configuration sets execution.runtime-mode: " + mode
+              + "; AiNativeFlinkRunner runs every pipeline in STREAMING mode (bounded ones finish by"
+              + " themselves). Remove the setting from the Flink configuration directory.");
+    }
   }
 
   /**
@@ -110,6 +125,7 @@ public final class FlinkEnvironmentFactory {
    */
   public static Configuration configuration(AiNativeFlinkPipelineOptions options, FlinkMaster master) {
     Configuration conf = loadConfDir(options.getFlinkConfDir());
+    checkRuntimeMode(conf);
     for (Map.Entry<String, String> e : RUNNER_DEFAULTS.entrySet()) {
       if (!conf.containsKey(e.getKey())) {
         conf.setString(e.getKey(), e.getValue());
