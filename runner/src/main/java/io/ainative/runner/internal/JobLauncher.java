@@ -71,12 +71,28 @@ public final class JobLauncher {
    */
   public JobClient submit(RunnerApi.Pipeline pipeline, JobInfo jobInfo, AiNativeFlinkPipelineOptions options)
       throws Exception {
+    return submit(pipeline, jobInfo, options, 0, env -> {});
+  }
+
+  /**
+   * Submits the pipeline with {@code extraLocalSlots} more slots on an embedded cluster and
+   * whatever {@code afterTranslation} adds to the environment (sub-graphs disconnected from the
+   * pipeline, such as inference services).
+   */
+  JobClient submit(
+      RunnerApi.Pipeline pipeline,
+      JobInfo jobInfo,
+      AiNativeFlinkPipelineOptions options,
+      int extraLocalSlots,
+      java.util.function.Consumer<StreamExecutionEnvironment> afterTranslation)
+      throws Exception {
     FlinkMaster master = FlinkMaster.parse(options.getFlinkMaster());
     RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
 
-    StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, 0);
+    StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, extraLocalSlots);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);
     translator.translate(context, fused);
+    afterTranslation.accept(env);
     return env.executeAsync(options.getJobName());
   }
 }
