@@ -52,17 +52,14 @@ public class EmbeddedClusterITCase {
   }
 
   @Test
-  public void boundedPipeline_withCheckpointing_finishesByItself() {
+  public void boundedPipeline_withSideInputsAndCheckpointing_finishesByItself() {
     AiNativeFlinkPipelineOptions options = options();
     options.setRunner(TestAiNativeFlinkRunner.class);
-    options.setCheckpointingInterval(200L);
+    // Frequent checkpoints while side-input state exists: Beam 2.62's own stage translation
+    // failed the first one (ClassCastException snapshotting side-input state).
+    options.setCheckpointingInterval(100L);
     TestPipeline p = TestPipeline.fromOptions(options).enableAbandonedNodeEnforcement(false);
-    // No side inputs here: Beam 2.62's portable operator cannot snapshot side-input state
-    // (ClassCastException copying byte[] as WindowedValue); see the runner README.
-    PAssert.that(
-            p.apply(Create.of(org.apache.beam.sdk.values.KV.of("k", 1), org.apache.beam.sdk.values.KV.of("k", 2)))
-                .apply(org.apache.beam.sdk.transforms.Sum.integersPerKey()))
-        .containsInAnyOrder(org.apache.beam.sdk.values.KV.of("k", 3));
+    CoveragePipeline.apply(p);
     assertThat(p.run().getState(), is(PipelineResult.State.DONE));
   }
 

@@ -59,7 +59,7 @@ public final class JobLauncher {
       throw new IllegalStateException("Fusing the pipeline of job " + jobName + " failed: " + e.getMessage(), e);
     }
     supported.checkNothingDropped(expanded, fused);
-    return fused;
+    return ProtoRewrites.ownExecutableStages(fused);
   }
 
   /**

@@ -4,6 +4,7 @@ import java.util.Map;
 import io.ainative.runner.translation.NativeUrns;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
+import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 
 /** Rewrites of the portable pipeline applied before fusion. */
 final class ProtoRewrites {
@@ -32,6 +33,24 @@ final class ProtoRewrites {
         RunnerApi.PTransform.Builder union = transform.toBuilder().clearEnvironmentId();
         union.getSpecBuilder().setUrn(NativeUrns.FLATTEN_AS_UNION);
         components.putTransforms(e.getKey(), union.build());
+      }
+    }
+    return builder.build();
+  }
+
+  /**
+   * Renames every fused executable stage to {@link NativeUrns#EXECUTABLE_STAGE}, so the runner's
+   * own stage translation runs instead of Beam's (see {@code ExecutableStageTranslator}).
+   */
+  static RunnerApi.Pipeline ownExecutableStages(RunnerApi.Pipeline fused) {
+    RunnerApi.Pipeline.Builder builder = fused.toBuilder();
+    RunnerApi.Components.Builder components = builder.getComponentsBuilder();
+    for (String id : fused.getRootTransformIdsList()) {
+      RunnerApi.PTransform transform = fused.getComponents().getTransformsOrThrow(id);
+      if (ExecutableStage.URN.equals(transform.getSpec().getUrn())) {
+        RunnerApi.PTransform.Builder own = transform.toBuilder();
+        own.getSpecBuilder().setUrn(NativeUrns.EXECUTABLE_STAGE);
+        components.putTransforms(id, own.build());
       }
     }
     return builder.build();

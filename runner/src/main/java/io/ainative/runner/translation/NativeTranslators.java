@@ -22,6 +22,8 @@ public final class NativeTranslators {
 
   /** URN to translator; immutable. */
   public static Map<String, PTransformTranslator<StreamingTranslationContext>> byUrn() {
-    return Map.of(NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator());
+    return Map.of(
+        NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator(),
+        NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator());
   }
 }

@@ -15,7 +15,14 @@ public final class NativeUrns {
    */
   public static final String FLATTEN_AS_UNION = "beam:transform:ainative:flatten_as_union:v1";
 
-  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION);
+  /**
+   * A fused executable stage, translated by the runner's own {@link ExecutableStageTranslator}
+   * instead of Beam's. The runner renames stages to it after fusion (Beam's translator map cannot
+   * be given a second translation for Beam's own URN).
+   */
+  public static final String EXECUTABLE_STAGE = "beam:transform:ainative:executable_stage:v1";
+
+  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE);
 
   private NativeUrns() {}
 
