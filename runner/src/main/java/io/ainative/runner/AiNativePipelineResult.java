@@ -8,7 +8,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.model.jobmanagement.v1.JobApi;
+import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
 import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.JobID;
@@ -26,7 +27,7 @@ import org.joda.time.Duration;
  * and answer from the final result once it has ended (an embedded MiniCluster is gone by then).
  * Metrics of a failed job are the last ones read while it ran, or none.
  */
-public final class AiNativePipelineResult implements PipelineResult {
+public final class AiNativePipelineResult implements PortablePipelineResult {
 
   private static final long QUERY_TIMEOUT_SECONDS = 30;
 
@@ -34,7 +35,8 @@ public final class AiNativePipelineResult implements PipelineResult {
   private final CompletableFuture<JobExecutionResult> completion;
   private volatile @Nullable MetricsContainerStepMap lastMetrics;
 
-  AiNativePipelineResult(JobClient client) {
+  /** Wraps the client of a submitted Flink job. */
+  public AiNativePipelineResult(JobClient client) {
     this.client = client;
     this.completion = client.getJobExecutionResult();
   }
@@ -104,6 +106,16 @@ public final class AiNativePipelineResult implements PipelineResult {
 
   @Override
   public MetricResults metrics() {
+    return MetricsContainerStepMap.asAttemptedOnlyMetricResults(currentStepMap());
+  }
+
+  /** The metrics as the job API sends them to a portable SDK (Python's {@code PortableRunner}). */
+  @Override
+  public JobApi.MetricResults portableMetrics() {
+    return JobApi.MetricResults.newBuilder().addAllAttempted(currentStepMap().getMonitoringInfos()).build();
+  }
+
+  private MetricsContainerStepMap currentStepMap() {
     MetricsContainerStepMap stepMap = null;
     if (completion.isDone() && !completion.isCompletedExceptionally()) {
       stepMap = stepMap(completion.join().getAllAccumulatorResults());
@@ -121,8 +133,7 @@ public final class AiNativePipelineResult implements PipelineResult {
     } else {
       stepMap = lastMetrics;
     }
-    return MetricsContainerStepMap.asAttemptedOnlyMetricResults(
-        stepMap == null ? new MetricsContainerStepMap() : stepMap);
+    return stepMap == null ? new MetricsContainerStepMap() : stepMap;
   }
 
   private static @Nullable MetricsContainerStepMap stepMap(@Nullable Map<String, Object> accumulators) {

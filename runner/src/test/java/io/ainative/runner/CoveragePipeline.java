@@ -38,15 +38,15 @@ import org.joda.time.Instant;
  * side inputs, windowing, metrics), each part checked with PAssert. Used on the embedded cluster
  * and on the multi-process cluster.
  */
-final class CoveragePipeline {
+public final class CoveragePipeline {
 
-  static final String NAMESPACE = "coverage";
+  public static final String NAMESPACE = "coverage";
   static final List<String> LINES = Arrays.asList("a b", "b c", "c a b", "dd");
 
   private CoveragePipeline() {}
 
   /** Adds the transforms and their assertions to {@code p}. */
-  static void apply(Pipeline p) {
+  public static void apply(Pipeline p) {
     PCollection<String> words =
         p.apply("Lines", Create.of(LINES)).apply("Split", ParDo.of(new SplitWords()));
 
@@ -123,7 +123,7 @@ final class CoveragePipeline {
   }
 
   /** The attempted value of the counter {@code name} in {@link #NAMESPACE}, 0 if absent. */
-  static long countOf(org.apache.beam.sdk.PipelineResult result, String name) {
+  public static long countOf(org.apache.beam.sdk.PipelineResult result, String name) {
     long total = 0;
     for (org.apache.beam.sdk.metrics.MetricResult<Long> counter :
         result

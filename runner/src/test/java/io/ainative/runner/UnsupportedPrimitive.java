@@ -11,9 +11,9 @@ import org.apache.beam.sdk.util.construction.TransformPayloadTranslatorRegistrar
 import org.apache.beam.sdk.values.PCollection;
 
 /** A primitive whose URN neither the runner nor the Java SDK harness implements (test fixture). */
-final class UnsupportedPrimitive extends PTransform<PCollection<String>, PCollection<String>> {
+public final class UnsupportedPrimitive extends PTransform<PCollection<String>, PCollection<String>> {
 
-  static final String URN = "beam:transform:ainative:test:unsupported:v1";
+  public static final String URN = "beam:transform:ainative:test:unsupported:v1";
 
   @Override
   public PCollection<String> expand(PCollection<String> input) {

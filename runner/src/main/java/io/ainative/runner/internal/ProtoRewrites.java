@@ -20,7 +20,9 @@ final class ProtoRewrites {
    * output feeds a further GroupByKey (e.g. a PAssert on a Flatten), the fused pipeline it builds
    * consumes a PCollection that no stage produces ("consumed but never produced"). A URN the fuser
    * does not know is never fused. Flink's union is also cheaper than a trip through the harness.
-   * Flattens without inputs keep Beam's own translation (an empty source).
+   * Flattens without inputs keep Beam's own translation (an empty source), and so do Flattens
+   * whose inputs are encoded differently from their output (Python's often are): a Flink union
+   * needs one element type, and only the SDK can re-encode.
    */
   static RunnerApi.Pipeline runnerExecutedFlattens(RunnerApi.Pipeline pipeline) {
     RunnerApi.Pipeline.Builder builder = pipeline.toBuilder();
@@ -29,7 +31,8 @@ final class ProtoRewrites {
       RunnerApi.PTransform transform = e.getValue();
       if (PTransformTranslation.FLATTEN_TRANSFORM_URN.equals(transform.getSpec().getUrn())
           && transform.getSubtransformsCount() == 0
-          && transform.getInputsCount() > 0) {
+          && transform.getInputsCount() > 0
+          && sameEncoding(transform, pipeline.getComponents())) {
         RunnerApi.PTransform.Builder union = transform.toBuilder().clearEnvironmentId();
         union.getSpecBuilder().setUrn(NativeUrns.FLATTEN_AS_UNION);
         components.putTransforms(e.getKey(), union.build());
@@ -54,5 +57,19 @@ final class ProtoRewrites {
       }
     }
     return builder.build();
+  }
+
+  /** Whether every input of a transform has its output's coder and windowing strategy. */
+  private static boolean sameEncoding(RunnerApi.PTransform transform, RunnerApi.Components components) {
+    RunnerApi.PCollection output =
+        components.getPcollectionsOrThrow(transform.getOutputsMap().values().iterator().next());
+    for (String inputId : transform.getInputsMap().values()) {
+      RunnerApi.PCollection input = components.getPcollectionsOrThrow(inputId);
+      if (!input.getCoderId().equals(output.getCoderId())
+          || !input.getWindowingStrategyId().equals(output.getWindowingStrategyId())) {
+        return false;
+      }
+    }
+    return true;
   }
 }

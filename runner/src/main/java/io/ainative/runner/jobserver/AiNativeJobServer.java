@@ -1,0 +1,88 @@
+package io.ainative.runner.jobserver;
+
+import org.apache.beam.runners.jobsubmission.JobServerDriver;
+import org.apache.beam.sdk.fn.server.ServerFactory;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.kohsuke.args4j.CmdLineException;
+import org.kohsuke.args4j.CmdLineParser;
+import org.kohsuke.args4j.Option;
+
+/**
+ * Beam's job API for ainative: the job service, artifact staging and a Java expansion service,
+ * so that Python pipelines (and any portable SDK) run with {@code --runner=PortableRunner
+ * --job_endpoint=HOST:PORT} on the same translation path as Java pipelines.
+ *
+ * <p>Ports default to Beam's Flink job server's: job 8099, artifacts 8098, expansion 8097 (0
+ * picks a free port; a negative expansion port disables the expansion service). Start it with
+ * {@code bin/ainative-job-server}, or embed it: {@code AiNativeJobServer.fromArgs(...)}, then
+ * {@link #start()} (returns the job endpoint) and {@link #stop()}.
+ */
+public final class AiNativeJobServer extends JobServerDriver {
+
+  /** Beam's job-server flags plus where jobs go. */
+  public static final class Configuration extends ServerConfiguration {
+    @Option(
+        name = "--flink-master",
+        usage = "Where jobs run when a pipeline does not say: [local] (an embedded MiniCluster per job) or host:port of a Flink cluster's REST endpoint. (Default: [local])")
+    private String flinkMaster = "[local]";
+
+    @Option(name = "--flink-conf-dir", usage = "A Flink configuration directory for every job (config.yaml).")
+    private String flinkConfDir = null;
+
+    public String getFlinkMaster() {
+      return flinkMaster;
+    }
+
+    public String getFlinkConfDir() {
+      return flinkConfDir;
+    }
+  }
+
+  private AiNativeJobServer(Configuration configuration) {
+    super(
+        configuration,
+        ServerFactory.createWithPortSupplier(configuration::getPort),
+        ServerFactory.createWithPortSupplier(configuration::getArtifactPort),
+        () -> new AiNativeJobInvoker(configuration));
+  }
+
+  /**
+   * A job server configured by command-line flags ({@code --job-port}, {@code --artifact-port},
+   * {@code --expansion-port}, {@code --flink-master}, {@code --flink-conf-dir}, ...).
+   *
+   * @throws IllegalArgumentException naming the flag that could not be parsed
+   */
+  public static AiNativeJobServer fromArgs(String... args) {
+    Configuration configuration = new Configuration();
+    CmdLineParser parser = new CmdLineParser(configuration);
+    try {
+      parser.parseArgument(args);
+    } catch (CmdLineException e) {
+      java.io.StringWriter usage = new java.io.StringWriter();
+      parser.printUsage(usage, null);
+      throw new IllegalArgumentException(e.getMessage() + "\nFlags:\n" + usage, e);
+    }
+    return new AiNativeJobServer(configuration);
+  }
+
+  /** Runs the job server until the process is stopped. */
+  public static void main(String[] args) {
+    // Artifacts are staged through Beam's file systems.
+    FileSystems.setDefaultPipelineOptions(PipelineOptionsFactory.create());
+    AiNativeJobServer server;
+    try {
+      server = fromArgs(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Configuration c = (Configuration) server.configuration;
+    System.out.printf(
+        "ainative job server: jobs on %s:%d, artifacts on port %d, expansion service on port %d%s; Flink: %s%n",
+        c.getHost(), c.getPort(), c.getArtifactPort(), c.getExpansionPort(),
+        c.getExpansionPort() < 0 ? " (disabled)" : "", c.getFlinkMaster());
+    server.run();
+  }
+}

@@ -1,0 +1,79 @@
+package io.ainative.runner.jobserver;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.is;
+
+import io.ainative.runner.CoveragePipeline;
+import io.ainative.runner.UnsupportedPrimitive;
+import java.util.List;
+import org.apache.beam.runners.portability.PortableRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.PortablePipelineOptions;
+import org.apache.beam.sdk.transforms.Create;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * Java pipelines submitted through ainative's job server with Beam's own {@link PortableRunner}
+ * (the job API a Python pipeline uses), executed by the Java SDK harness in the server's JVM.
+ */
+public class JobServerITCase {
+
+  private static AiNativeJobServer server;
+  private static String endpoint;
+
+  @BeforeClass
+  public static void startServer() throws Exception {
+    server = AiNativeJobServer.fromArgs("--job-port=0", "--artifact-port=0", "--expansion-port=-1");
+    endpoint = server.start();
+  }
+
+  @AfterClass
+  public static void stopServer() {
+    if (server != null) {
+      server.stop();
+    }
+  }
+
+  private static Pipeline pipeline() {
+    PortablePipelineOptions options = PipelineOptionsFactory.create().as(PortablePipelineOptions.class);
+    options.setRunner(PortableRunner.class);
+    options.setJobEndpoint(endpoint);
+    options.setDefaultEnvironmentType("EMBEDDED");
+    // The server runs in this JVM and has these classes; nothing to stage.
+    options.setFilesToStage(List.of());
+    return Pipeline.create(options);
+  }
+
+  @Test
+  public void pipelineThroughTheJobApi_runsItsAssertionsAndReportsMetrics() {
+    Pipeline p = pipeline();
+    CoveragePipeline.apply(p);
+    PipelineResult result = p.run();
+    assertThat(result.waitUntilFinish(), is(PipelineResult.State.DONE));
+    assertThat(CoveragePipeline.countOf(result, "words"), equalTo(8L));
+  }
+
+  @Test
+  public void unsupportedTransform_failsTheJob_withAMessageNamingIt() {
+    Pipeline p = pipeline();
+    p.apply(Create.of("x")).apply("MyOddStep", new UnsupportedPrimitive());
+    PipelineResult result = p.run();
+    RuntimeException e = org.junit.Assert.assertThrows(RuntimeException.class, result::waitUntilFinish);
+    assertThat(
+        e.getMessage(),
+        org.hamcrest.Matchers.containsString("transform 'MyOddStep' has URN '" + UnsupportedPrimitive.URN + "'"));
+    assertThat(result.getState(), is(PipelineResult.State.FAILED));
+  }
+
+  @Test
+  public void badFlag_isRefusedNamingIt() {
+    IllegalArgumentException e =
+        org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> AiNativeJobServer.fromArgs("--job-port=many"));
+    assertThat(e.getMessage().contains("--job-port"), is(true));
+  }
+}

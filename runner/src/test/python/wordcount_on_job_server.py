@@ -1,0 +1,49 @@
+"""A Beam Python pipeline for ainative's job server: GroupByKey/Combine, a side input and
+windowing, each checked with assert_that. Exits non-zero if the job fails.
+
+Usage: python wordcount_on_job_server.py JOB_ENDPOINT [--expect-wrong]
+(--expect-wrong asserts a wrong result on purpose, so the caller can check a failing
+assertion reaches the Python user as an error.)
+"""
+import sys
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms import window
+
+
+def main(argv):
+    endpoint = argv[1]
+    expect_wrong = "--expect-wrong" in argv
+    options = PipelineOptions([
+        "--runner=PortableRunner",
+        "--job_endpoint=" + endpoint,
+        "--environment_type=LOOPBACK",
+        "--parallelism=1",
+    ])
+    with beam.Pipeline(options=options) as p:
+        words = (p | "Lines" >> beam.Create(["a b", "b c", "c a b", "dd"])
+                   | "Split" >> beam.FlatMap(str.split))
+        counts = words | "Count" >> beam.combiners.Count.PerElement()
+        expected = [("a", 2), ("b", 3), ("c", 2), ("dd", 1)]
+        if expect_wrong:
+            expected = [("a", 2), ("b", 4), ("c", 2), ("dd", 1)]
+        assert_that(counts, equal_to(expected), label="CheckCounts")
+
+        total = beam.pvalue.AsSingleton(
+            words | "Lengths" >> beam.Map(len) | "Total" >> beam.CombineGlobally(sum))
+        with_side = (p | "More" >> beam.Create(["x", "y"])
+                       | "UseSide" >> beam.Map(lambda x, t: "%s:%d" % (x, t), total))
+        assert_that(with_side, equal_to(["x:9", "y:9"]), label="CheckSideInput")
+
+        sums = (p | "Events" >> beam.Create([("k", 1, 10), ("k", 2, 50), ("k", 4, 70)])
+                  | "Stamp" >> beam.Map(lambda e: window.TimestampedValue((e[0], e[1]), e[2]))
+                  | "Minutes" >> beam.WindowInto(window.FixedWindows(60))
+                  | "SumPerWindow" >> beam.CombinePerKey(sum))
+        assert_that(sums, equal_to([("k", 3), ("k", 4)]), label="CheckWindows")
+    print("PYTHON PIPELINE OK")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
