@@ -71,6 +71,16 @@ public class JobServerITCase {
   }
 
   @Test
+  public void cancelThroughTheJobApi_cancelsTheFlinkJob() throws Exception {
+    Pipeline p = pipeline();
+    p.apply(org.apache.beam.sdk.io.GenerateSequence.from(0).withRate(10, org.joda.time.Duration.standardSeconds(1)));
+    PipelineResult result = p.run();
+    assertThat(result.waitUntilFinish(org.joda.time.Duration.standardSeconds(3)), org.hamcrest.Matchers.nullValue());
+    result.cancel();
+    assertThat(result.waitUntilFinish(org.joda.time.Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
+  }
+
+  @Test
   public void badFlag_isRefusedNamingIt() {
     IllegalArgumentException e =
         org.junit.Assert.assertThrows(IllegalArgumentException.class, () -> AiNativeJobServer.fromArgs("--job-port=many"));
