@@ -34,8 +34,17 @@ final class PortableJobRunner implements PortablePipelineRunner {
     AiNativePipelineResult result = new AiNativePipelineResult(new JobLauncher().submit(pipeline, jobInfo, options));
     // Returns DONE or CANCELLED, throws for FAILED; null only when interrupted.
     PipelineResult.State state = result.waitUntilFinish(Duration.ZERO);
-    if (state == null || Thread.currentThread().isInterrupted()) {
-      result.cancel();
+    if (state == null) {
+      // Interrupted: the job service cancelled the invocation. Cancel the Flink job with the
+      // interrupt flag cleared (a blocking wait would otherwise fail at once), then restore it.
+      boolean interrupted = Thread.interrupted();
+      try {
+        result.cancel();
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
     return result;
   }

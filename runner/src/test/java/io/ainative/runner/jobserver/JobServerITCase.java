@@ -76,8 +76,22 @@ public class JobServerITCase {
     p.apply(org.apache.beam.sdk.io.GenerateSequence.from(0).withRate(10, org.joda.time.Duration.standardSeconds(1)));
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(org.joda.time.Duration.standardSeconds(3)), org.hamcrest.Matchers.nullValue());
+    assertThat("the Flink tasks run in this JVM", flinkTaskThreadsOf("GenerateSequence") > 0, is(true));
     result.cancel();
     assertThat(result.waitUntilFinish(org.joda.time.Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
+    // The job service reports CANCELLED at once; the Flink job itself must end too, or its tasks
+    // would keep running (and holding memory) inside the job server.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (flinkTaskThreadsOf("GenerateSequence") > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(flinkTaskThreadsOf("GenerateSequence"), equalTo(0L));
+  }
+
+  private static long flinkTaskThreadsOf(String stepName) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && t.getName().contains(stepName))
+        .count();
   }
 
   @Test
