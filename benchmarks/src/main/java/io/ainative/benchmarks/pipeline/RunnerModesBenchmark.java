@@ -1,0 +1,221 @@
+package io.ainative.benchmarks.pipeline;
+
+import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.AiNativeFlinkRunner;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.flink.FlinkBatchPortablePipelineTranslator;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.options.PortablePipelineOptions;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
+import org.apache.beam.sdk.util.construction.PipelineTranslation;
+import org.apache.beam.sdk.util.construction.SdkComponents;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * How a bounded Java pipeline (generate -> two maps -> keyed sum) runs on ainative (Beam's
+ * portable translation in Flink's streaming mode) against the alternatives: Beam's portable
+ * translation in Flink's batch (DataSet) mode, and Beam's classic FlinkRunner in batch and in
+ * streaming mode. Each mode runs in a fresh JVM, a few times; the table shows the median wall
+ * time, the process's peak resident memory, and the checked result.
+ *
+ * <p>Run: {@code java -cp <classpath> io.ainative.benchmarks.pipeline.RunnerModesBenchmark
+ * [elements] [repetitions]}.
+ */
+public final class RunnerModesBenchmark {
+
+  private static final String[] MODES = {
+    "ainative-streaming", "beam-portable-batch", "beam-classic-batch", "beam-classic-streaming"
+  };
+  private static final long KEYS = 100;
+
+  private RunnerModesBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--child")) {
+      runChild(args[1], Long.parseLong(args[2]));
+      return;
+    }
+    long elements = args.length > 0 ? Long.parseLong(args[0]) : 3_000_000L;
+    int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    System.out.printf(Locale.ROOT, "Bounded pipeline: %,d elements -> map -> map -> sum per key (%d keys); %d runs per mode, fresh JVM each%n%n",
+        elements, KEYS, repetitions);
+    System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | result ok |%n| --- | ---: | --- | ---: | --- |%n");
+    for (String mode : MODES) {
+      List<Double> seconds = new ArrayList<>();
+      List<Long> rss = new ArrayList<>();
+      boolean ok = true;
+      for (int i = 0; i < repetitions; i++) {
+        String[] result = runInChild(mode, elements);
+        seconds.add(Double.parseDouble(result[0]));
+        rss.add(Long.parseLong(result[1]));
+        ok &= Boolean.parseBoolean(result[2]);
+      }
+      List<Double> sorted = new ArrayList<>(seconds);
+      Collections.sort(sorted);
+      List<Long> sortedRss = new ArrayList<>(rss);
+      Collections.sort(sortedRss);
+      System.out.printf(Locale.ROOT, "| %s | %.1f | %s | %d | %s |%n", mode, sorted.get(sorted.size() / 2),
+          seconds.stream().map(s -> String.format(Locale.ROOT, "%.1f", s)).reduce((a, b) -> a + ", " + b).orElse(""),
+          sortedRss.get(sortedRss.size() / 2) / 1024, ok ? "yes" : "NO");
+    }
+  }
+
+  /** Returns {seconds, peak RSS KiB, result ok} as printed by the child's last line. */
+  private static String[] runInChild(String mode, long elements) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(RunnerModesBenchmark.class.getName());
+    command.add("--child");
+    command.add(mode);
+    command.add(Long.toString(elements));
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String last = null;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        if (line.startsWith("RESULT ")) {
+          last = line.substring("RESULT ".length());
+        }
+      }
+    }
+    int exit = process.waitFor();
+    if (exit != 0 || last == null) {
+      throw new IllegalStateException("mode " + mode + " failed (exit " + exit + ")");
+    }
+    return last.split(" ");
+  }
+
+  private static void runChild(String mode, long elements) throws Exception {
+    long start = System.nanoTime();
+    long sum;
+    switch (mode) {
+      case "ainative-streaming":
+        sum = ainative(elements);
+        break;
+      case "beam-portable-batch":
+        sum = beamPortableBatch(elements);
+        break;
+      case "beam-classic-batch":
+        sum = beamClassic(elements, false);
+        break;
+      case "beam-classic-streaming":
+        sum = beamClassic(elements, true);
+        break;
+      default:
+        throw new IllegalArgumentException("unknown mode " + mode);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    // each element i contributes 2 * i + 1 after the two maps
+    long expected = elements * elements;
+    System.out.printf(Locale.ROOT, "RESULT %.3f %d %b%n", seconds, peakRssKib(), sum == expected);
+  }
+
+  private static void build(Pipeline p, long elements) {
+    p.apply(GenerateSequence.from(0).to(elements))
+        .apply("Double", MapElements.into(TypeDescriptors.longs()).via((Long x) -> 2 * x))
+        .apply("KeyAndAddOne", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
+            .via((Long x) -> KV.of(x % KEYS, x + 1)))
+        .apply("SumPerKey", Sum.longsPerKey())
+        .apply("Report", ParDo.of(new DoFn<KV<Long, Long>, Void>() {
+          @ProcessElement
+          public void process(@Element KV<Long, Long> kv) {
+            Metrics.counter("bench", "sum").inc(kv.getValue());
+          }
+        }));
+  }
+
+  private static long sumOf(PipelineResult result) {
+    long total = 0;
+    for (MetricResult<Long> c : result.metrics().queryMetrics(
+        MetricsFilter.builder().addNameFilter(MetricNameFilter.named("bench", "sum")).build()).getCounters()) {
+      total += c.getAttempted();
+    }
+    return total;
+  }
+
+  private static long ainative(long elements) {
+    AiNativeFlinkPipelineOptions options = AiNativeFlinkRunner.parseOptions("--flinkMaster=[local]", "--parallelism=2");
+    Pipeline p = Pipeline.create(options);
+    build(p, elements);
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    return sumOf(result);
+  }
+
+  private static long beamClassic(long elements, boolean streaming) {
+    FlinkPipelineOptions options = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
+    options.setRunner(FlinkRunner.class);
+    options.setFlinkMaster("[local]");
+    options.setParallelism(2);
+    options.setStreaming(streaming);
+    Pipeline p = Pipeline.create(options);
+    build(p, elements);
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    return sumOf(result);
+  }
+
+  /** Beam's portable translation onto Flink's DataSet API (what Beam's job server does for batch). */
+  private static long beamPortableBatch(long elements) throws Exception {
+    FlinkPipelineOptions options = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
+    options.setRunner(FlinkRunner.class);
+    options.setFlinkMaster("[local]");
+    options.setParallelism(2);
+    options.as(PortablePipelineOptions.class).setDefaultEnvironmentType("EMBEDDED");
+    Pipeline p = Pipeline.create(options);
+    build(p, elements);
+    RunnerApi.Pipeline proto = PipelineTranslation.toProto(p, SdkComponents.create(options));
+    JobInfo jobInfo = JobInfo.create("bench-" + UUID.randomUUID(), "bench", "", PipelineOptionsTranslation.toProto(options));
+    FlinkBatchPortablePipelineTranslator translator = FlinkBatchPortablePipelineTranslator.createTranslator();
+    FlinkBatchPortablePipelineTranslator.BatchTranslationContext context =
+        translator.createTranslationContext(jobInfo, options, null, List.of());
+    org.apache.flink.api.common.JobExecutionResult result =
+        translator.translate(context, translator.prepareForTranslation(proto)).execute("bench");
+    Object stepMap = result.getAllAccumulatorResults().get(org.apache.beam.runners.flink.metrics.FlinkMetricContainer.ACCUMULATOR_NAME);
+    long total = 0;
+    for (MetricResult<Long> c : org.apache.beam.runners.core.metrics.MetricsContainerStepMap.asAttemptedOnlyMetricResults(
+            (org.apache.beam.runners.core.metrics.MetricsContainerStepMap) stepMap)
+        .queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named("bench", "sum")).build()).getCounters()) {
+      total += c.getAttempted();
+    }
+    return total;
+  }
+
+  private static long peakRssKib() throws IOException {
+    for (String line : Files.readAllLines(new File("/proc/self/status").toPath())) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,466 @@
+package io.ainative.harness;
+
+import io.ainative.harness.grpc.DrainRequest;
+import io.ainative.harness.grpc.DrainResponse;
+import io.ainative.harness.grpc.ElementResult;
+import io.ainative.harness.grpc.Encoding;
+import io.ainative.harness.grpc.Failure;
+import io.ainative.harness.grpc.InferRequest;
+import io.ainative.harness.grpc.InferResponse;
+import io.ainative.harness.grpc.InferenceServiceGrpc;
+import io.ainative.harness.grpc.StatusRequest;
+import io.ainative.harness.grpc.StatusResponse;
+import io.ainative.transforms.InferenceOptions;
+import io.ainative.transforms.ModelSpec;
+import io.ainative.transforms.internal.BatchListener;
+import io.ainative.transforms.internal.Outcome;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import com.google.protobuf.ByteString;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC inference service ({@code inference_service.proto}): model copies ({@link ModelHost})
+ * behind one {@link DynamicBatcher}, so requests from every stream are merged into batches.
+ *
+ * <p><b>Lifecycle.</b> {@link #loading} returns at once and loads the copies on a background
+ * thread; until every copy is loaded and warmed up, {@code GetStatus} says not ready and requests
+ * are answered {@code UNAVAILABLE}. {@link #ready()} completes then (or fails with the load error).
+ * {@code Drain} (or {@link #drain()}) stops accepting requests, finishes the accepted ones and
+ * leaves the service not ready; {@link #close()} drains and frees the model copies.
+ *
+ * <p><b>Threading.</b> gRPC threads only hand requests to the service's own executor, which
+ * decodes the elements and queues them, blocking while the batcher's queue is full; the stream's
+ * next request is read only after that (manual flow control), so a full queue slows the clients
+ * instead of growing memory. Responses are sent from the batcher's worker threads, serialized per
+ * stream.
+ *
+ * <p><b>Errors.</b> A request that cannot be served as a whole is answered with a gRPC status code
+ * and description in its {@link InferResponse}; an element that fails is an {@link
+ * ElementResult} failure with its step; the stream itself is never failed by one bad request.
+ */
+public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc.InferenceServiceImplBase
+    implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceServer.class);
+
+  private final ModelSpec<InputT, OutputT> spec;
+  private final Coder<InputT> inputCoder;
+  private final Coder<OutputT> outputCoder;
+  private final Config config;
+  private final ExecutorService executor;
+  private final CompletableFuture<Backend<InputT, OutputT>> backend;
+  private final AtomicLong completedRequests = new AtomicLong();
+  private volatile boolean draining;
+
+  private InferenceServer(
+      ModelSpec<InputT, OutputT> spec,
+      Coder<InputT> inputCoder,
+      Coder<OutputT> outputCoder,
+      Config config) {
+    this.spec = spec;
+    this.inputCoder = inputCoder;
+    this.outputCoder = outputCoder;
+    this.config = config;
+    AtomicInteger threads = new AtomicInteger();
+    ThreadFactory factory =
+        r -> {
+          Thread t = new Thread(r, "inference-server-" + threads.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        };
+    this.executor = Executors.newCachedThreadPool(factory);
+    this.backend = CompletableFuture.supplyAsync(this::load, executor);
+    backend.whenComplete(
+        (b, e) -> {
+          if (e != null) {
+            LOG.error("Inference service for {} failed to load", spec.modelUri(), e);
+          }
+        });
+  }
+
+  /**
+   * Creates the service and starts loading its model copies in the background. Add it to a gRPC
+   * server right away: it answers {@code GetStatus} while loading.
+   */
+  public static <InputT, OutputT> InferenceServer<InputT, OutputT> loading(
+      ModelSpec<InputT, OutputT> spec,
+      Coder<InputT> inputCoder,
+      Coder<OutputT> outputCoder,
+      Config config) {
+    return new InferenceServer<>(
+        Objects.requireNonNull(spec, "spec"),
+        Objects.requireNonNull(inputCoder, "inputCoder"),
+        Objects.requireNonNull(outputCoder, "outputCoder"),
+        Objects.requireNonNull(config, "config"));
+  }
+
+  private Backend<InputT, OutputT> load() {
+    InferenceOptions options = config.options;
+    List<ModelHost<InputT, OutputT>> hosts = new ArrayList<>();
+    try {
+      ModelHost.Options hostOptions =
+          config.hostOptions.withCopiesPerJvm(options.modelCopies());
+      List<DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>>> handlers = new ArrayList<>();
+      for (int i = 0; i < options.modelCopies(); i++) {
+        ModelHost<InputT, OutputT> host = ModelHost.load(spec, hostOptions, BatchListener.NONE);
+        hosts.add(host);
+        handlers.add(host::infer);
+      }
+      DynamicBatcher<InputT, Outcome<OutputT>> batcher =
+          DynamicBatcher.<InputT, Outcome<OutputT>>builder()
+              .setHandlers(handlers)
+              .optName(hosts.get(0).spec().modelName() == null ? "model" : hosts.get(0).spec().modelName())
+              .optMaxBatchSize(options.maxBatchSize())
+              .optPreferredBatchSizes(config.preferredBatchSizes)
+              .optMaxDelay(Duration.ofMillis(options.maxBatchingDelay().getMillis()))
+              .optQueueCapacity(config.queueCapacity)
+              .build();
+      return new Backend<>(hosts, batcher);
+    } catch (Exception e) {
+      hosts.forEach(ModelHost::close);
+      throw new CompletionException(e);
+    }
+  }
+
+  /** Completes when every model copy is loaded and warmed up; fails with the load error. */
+  public CompletableFuture<Void> ready() {
+    return backend.thenApply(b -> null);
+  }
+
+  @Override
+  public StreamObserver<InferRequest> infer(StreamObserver<InferResponse> responseObserver) {
+    ServerCallStreamObserver<InferResponse> call =
+        (ServerCallStreamObserver<InferResponse>) responseObserver;
+    call.disableAutoRequest();
+    ClientStream stream = new ClientStream(call);
+    call.setOnCancelHandler(() -> stream.cancelled = true);
+    call.request(1);
+    return new StreamObserver<InferRequest>() {
+      @Override
+      public void onNext(InferRequest request) {
+        stream.pending.incrementAndGet();
+        try {
+          executor.execute(() -> accept(stream, request));
+        } catch (RejectedExecutionException e) {
+          stream.answer(error(request, Status.UNAVAILABLE, "the inference service is closed"));
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        stream.cancelled = true;
+      }
+
+      @Override
+      public void onCompleted() {
+        stream.halfClosed();
+      }
+    };
+  }
+
+  /** On the executor: decode, queue (blocking while full), then read the next request. */
+  private void accept(ClientStream stream, InferRequest request) {
+    CompletableFuture<InferResponse> response;
+    try {
+      response = queue(request);
+    } catch (RuntimeException e) {
+      response =
+          CompletableFuture.completedFuture(error(request, Status.INTERNAL, e.toString()));
+    } finally {
+      stream.call.request(1);
+    }
+    response.whenComplete(
+        (r, e) ->
+            stream.answer(
+                e == null ? r : error(request, Status.INTERNAL, "request failed: " + e)));
+  }
+
+  private CompletableFuture<InferResponse> queue(InferRequest request) {
+    if (draining) {
+      return done(error(request, Status.UNAVAILABLE, "the inference service is draining"));
+    }
+    Backend<InputT, OutputT> b = backend.getNow(null);
+    if (b == null) {
+      String why =
+          backend.isCompletedExceptionally()
+              ? "the model failed to load: " + loadError()
+              : "the model is loading";
+      return done(error(request, Status.UNAVAILABLE, why));
+    }
+    if (request.getEncoding() == Encoding.ARROW_IPC) {
+      return done(
+          error(request, Status.UNIMPLEMENTED, "encoding ARROW_IPC is not implemented yet; use BEAM_CODER"));
+    }
+    if (request.getEncoding() != Encoding.BEAM_CODER) {
+      return done(
+          error(request, Status.INVALID_ARGUMENT, "encoding " + request.getEncoding() + " is not supported; use BEAM_CODER"));
+    }
+    List<InputT> inputs = new ArrayList<>(request.getElementsCount());
+    for (int i = 0; i < request.getElementsCount(); i++) {
+      try {
+        inputs.add(CoderUtils.decodeFromByteArray(inputCoder, request.getElements(i).toByteArray()));
+      } catch (Exception e) {
+        return done(
+            error(
+                request,
+                Status.INVALID_ARGUMENT,
+                "element " + i + " cannot be decoded with " + inputCoder + ": " + e.getMessage()));
+      }
+    }
+    List<CompletableFuture<Outcome<OutputT>>> futures = new ArrayList<>(inputs.size());
+    Status refused = null;
+    for (InputT input : inputs) {
+      try {
+        futures.add(b.batcher.submit(input));
+      } catch (RejectedExecutionException e) {
+        refused = Status.UNAVAILABLE.withDescription("the inference service is draining");
+        break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        refused = Status.UNAVAILABLE.withDescription("interrupted while queueing");
+        break;
+      }
+    }
+    Status whole = refused;
+    return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+        .handle(
+            (ignored, failure) -> {
+              if (whole != null) {
+                return error(request, whole, whole.getDescription());
+              }
+              if (failure != null) {
+                return error(request, Status.INTERNAL, "the batch failed: " + failure.getCause());
+              }
+              InferResponse.Builder ok =
+                  InferResponse.newBuilder()
+                      .setRequestId(request.getRequestId())
+                      .setStatusCode(Status.Code.OK.value());
+              for (CompletableFuture<Outcome<OutputT>> f : futures) {
+                ok.addResults(result(f.join()));
+              }
+              return ok.build();
+            });
+  }
+
+  private ElementResult result(Outcome<OutputT> outcome) {
+    if (outcome.isSuccess()) {
+      try {
+        return ElementResult.newBuilder()
+            .setOutput(ByteString.copyFrom(CoderUtils.encodeToByteArray(outputCoder, outcome.output())))
+            .build();
+      } catch (Exception e) {
+        return failure("post-process", e);
+      }
+    }
+    return failure(outcome.failedStep().label(), outcome.error());
+  }
+
+  private static ElementResult failure(String step, Throwable error) {
+    return ElementResult.newBuilder()
+        .setFailure(
+            Failure.newBuilder()
+                .setStep(step)
+                .setErrorClass(error.getClass().getName())
+                .setMessage(String.valueOf(error.getMessage())))
+        .build();
+  }
+
+  private static InferResponse error(InferRequest request, Status status, String description) {
+    return InferResponse.newBuilder()
+        .setRequestId(request.getRequestId())
+        .setStatusCode(status.getCode().value())
+        .setStatusMessage(description == null ? "" : description)
+        .build();
+  }
+
+  private static CompletableFuture<InferResponse> done(InferResponse response) {
+    return CompletableFuture.completedFuture(response);
+  }
+
+  private String loadError() {
+    try {
+      backend.join();
+      return "";
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause() instanceof CompletionException ? e.getCause().getCause() : e.getCause();
+      return String.valueOf(cause == null ? e : cause.getMessage());
+    }
+  }
+
+  @Override
+  public void getStatus(StatusRequest request, StreamObserver<StatusResponse> responseObserver) {
+    responseObserver.onNext(status());
+    responseObserver.onCompleted();
+  }
+
+  /** The same answer as the {@code GetStatus} RPC. */
+  public StatusResponse status() {
+    StatusResponse.Builder s =
+        StatusResponse.newBuilder()
+            .setModelUri(spec.modelUri())
+            .setModelCopies(config.options.modelCopies())
+            .setCapacity(config.queueCapacity)
+            .setDraining(draining);
+    Backend<InputT, OutputT> b = backend.getNow(null);
+    if (b != null) {
+      ModelHost<InputT, OutputT> first = b.hosts.get(0);
+      s.setReady(!draining)
+          .setDevice(first.device().toString())
+          .setQueueDepth(b.batcher.queueDepth())
+          .setInFlight(b.batcher.inFlight())
+          .setLoadTimeMillis(first.loadMillis())
+          .setWarmupMillis(first.warmupMillis())
+          .setParameterBytes(first.parameterBytes());
+    } else if (backend.isCompletedExceptionally()) {
+      s.setError(loadError());
+    }
+    return s.build();
+  }
+
+  @Override
+  public void drain(DrainRequest request, StreamObserver<DrainResponse> responseObserver) {
+    executor.execute(
+        () -> {
+          try {
+            drain();
+            responseObserver.onNext(
+                DrainResponse.newBuilder().setCompletedRequests(completedRequests.get()).build());
+            responseObserver.onCompleted();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            responseObserver.onError(
+                Status.CANCELLED.withDescription("interrupted while draining").asRuntimeException());
+          }
+        });
+  }
+
+  /**
+   * Stops accepting requests and returns when every accepted one is answered. Waits for a load in
+   * progress first.
+   */
+  public void drain() throws InterruptedException {
+    draining = true;
+    Backend<InputT, OutputT> b;
+    try {
+      b = backend.join();
+    } catch (CompletionException e) {
+      return; // nothing was ever accepted
+    }
+    b.batcher.drain();
+  }
+
+  /** Drains, stops the batcher and frees every model copy. */
+  @Override
+  public void close() throws InterruptedException {
+    drain();
+    Backend<InputT, OutputT> b = backend.isCompletedExceptionally() ? null : backend.join();
+    if (b != null) {
+      b.batcher.close();
+      b.hosts.forEach(ModelHost::close);
+    }
+    executor.shutdown();
+  }
+
+  /** The requests of one client stream: answers serialized, completion after the last one. */
+  private final class ClientStream {
+    final ServerCallStreamObserver<InferResponse> call;
+    final AtomicInteger pending = new AtomicInteger();
+    volatile boolean cancelled;
+    private boolean halfClosed;
+    private boolean completed;
+
+    ClientStream(ServerCallStreamObserver<InferResponse> call) {
+      this.call = call;
+    }
+
+    synchronized void answer(InferResponse response) {
+      completedRequests.incrementAndGet();
+      if (!cancelled && !completed) {
+        call.onNext(response);
+      }
+      pending.decrementAndGet();
+      maybeComplete();
+    }
+
+    synchronized void halfClosed() {
+      halfClosed = true;
+      maybeComplete();
+    }
+
+    private void maybeComplete() {
+      if (halfClosed && pending.get() == 0 && !completed && !cancelled) {
+        completed = true;
+        call.onCompleted();
+      }
+    }
+  }
+
+  private static final class Backend<InputT, OutputT> {
+    final List<ModelHost<InputT, OutputT>> hosts;
+    final DynamicBatcher<InputT, Outcome<OutputT>> batcher;
+
+    Backend(List<ModelHost<InputT, OutputT>> hosts, DynamicBatcher<InputT, Outcome<OutputT>> batcher) {
+      this.hosts = hosts;
+      this.batcher = batcher;
+    }
+  }
+
+  /** How the service batches and sizes its copies. Immutable. */
+  public static final class Config {
+    final InferenceOptions options;
+    final int queueCapacity;
+    final int[] preferredBatchSizes;
+    final ModelHost.Options hostOptions;
+
+    private Config(
+        InferenceOptions options, int queueCapacity, int[] preferred, ModelHost.Options hostOptions) {
+      if (queueCapacity < 1) {
+        throw new IllegalArgumentException("queueCapacity must be >= 1, was " + queueCapacity);
+      }
+      this.options = options;
+      this.queueCapacity = queueCapacity;
+      this.preferredBatchSizes = preferred;
+      this.hostOptions = hostOptions;
+    }
+
+    /**
+     * Max batch size, batching delay and model copies from {@code options}; a queue of 4 full
+     * batches per copy; no preferred sizes; default host options.
+     */
+    public static Config of(InferenceOptions options) {
+      return new Config(
+          Objects.requireNonNull(options, "options"),
+          4 * options.maxBatchSize() * options.modelCopies(),
+          new int[0],
+          ModelHost.Options.defaults());
+    }
+
+    public Config withQueueCapacity(int capacity) {
+      return new Config(options, capacity, preferredBatchSizes, hostOptions);
+    }
+
+    public Config withPreferredBatchSizes(int... sizes) {
+      return new Config(options, queueCapacity, sizes.clone(), hostOptions);
+    }
+
+    public Config withHostOptions(ModelHost.Options host) {
+      return new Config(options, queueCapacity, preferredBatchSizes, Objects.requireNonNull(host));
+    }
+  }
+}

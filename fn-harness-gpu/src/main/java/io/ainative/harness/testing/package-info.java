@@ -1,0 +1,7 @@
+/**
+ * Models without downloads, for tests, demos and benchmarks: {@link
+ * io.ainative.harness.testing.ShapeImages} draws labelled images of shapes with Java2D and {@link
+ * io.ainative.harness.testing.ShapesClassifier} trains a small CNN on them with DJL in seconds,
+ * saves it, and gives the {@link io.ainative.transforms.ModelSpec} that loads it.
+ */
+package io.ainative.harness.testing;

@@ -1,0 +1,64 @@
+package io.ainative.multimodal.schemas;
+
+import io.ainative.multimodal.types.Image;
+import io.ainative.multimodal.types.ImageFormat;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.schemas.Schema.FieldType;
+import org.apache.beam.sdk.values.Row;
+
+/**
+ * Beam logical type for {@link Image}: URN {@value #IDENTIFIER}, no argument.
+ *
+ * <p>Base representation: {@code ROW<format: STRING, data: BYTES>}, where {@code format} is {@code
+ * png} or {@code jpeg} and {@code data} the encoded file.
+ */
+public final class ImageType implements Schema.LogicalType<Image, Row> {
+  public static final String IDENTIFIER = "beam:logical_type:ainative:image:v1";
+
+  public static final Schema BASE_SCHEMA =
+      Schema.builder().addStringField("format").addByteArrayField("data").build();
+
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  public String getIdentifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public FieldType getArgumentType() {
+    return null;
+  }
+
+  @Override
+  public FieldType getBaseType() {
+    return FieldType.row(BASE_SCHEMA);
+  }
+
+  @Override
+  public Row toBaseType(Image input) {
+    return Row.withSchema(BASE_SCHEMA)
+        .addValues(input.format().typeName(), input.toByteArray())
+        .build();
+  }
+
+  @Override
+  public Image toInputType(Row base) {
+    String format = base.getString("format");
+    byte[] data = base.getBytes("data");
+    if (format == null || data == null) {
+      throw new IllegalArgumentException("image row has a null format or data: " + base);
+    }
+    return Image.wrap(ImageFormat.fromTypeName(format), data);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ImageType;
+  }
+
+  @Override
+  public int hashCode() {
+    return IDENTIFIER.hashCode();
+  }
+}
