@@ -10,6 +10,7 @@ import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
+import org.apache.beam.runners.portability.PortableMetrics;
 import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.JobID;
@@ -104,9 +105,13 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
     return state == null ? State.UNKNOWN : state;
   }
 
+  /**
+   * The pipeline's metrics, by the user's step names: the SDK harness reports them as monitoring
+   * infos (step, namespace and name in labels), read here as a portable SDK would read them.
+   */
   @Override
   public MetricResults metrics() {
-    return MetricsContainerStepMap.asAttemptedOnlyMetricResults(currentStepMap());
+    return PortableMetrics.of(portableMetrics());
   }
 
   /** The metrics as the job API sends them to a portable SDK (Python's {@code PortableRunner}). */

@@ -56,7 +56,7 @@ public final class SupportedTransforms {
     for (String id : leaves(pipeline)) {
       RunnerApi.PTransform transform = components.getTransformsOrThrow(id);
       String urn = transform.getSpec().getUrn();
-      if (runnerUrns.contains(urn)) {
+      if (runnerUrns.contains(urn) || passesInputThrough(transform)) {
         continue;
       }
       if (transform.getEnvironmentId().isEmpty()) {
@@ -90,13 +90,22 @@ public final class SupportedTransforms {
     }
     List<String> problems = new ArrayList<>();
     for (String id : leaves(expanded)) {
-      if (!kept.contains(id)) {
+      if (!kept.contains(id) && !passesInputThrough(expanded.getComponents().getTransformsOrThrow(id))) {
         problems.add(
             describe(expanded.getComponents().getTransformsOrThrow(id))
                 + ", which is not a primitive the runner or Beam's fuser knows, so it would not run");
       }
     }
     fail(problems);
+  }
+
+  /**
+   * A composite with no URN and no parts that only hands on (some of) its inputs, like {@code
+   * PCollectionList} projections: nothing to execute, and Beam's fuser rightly ignores it.
+   */
+  private static boolean passesInputThrough(RunnerApi.PTransform transform) {
+    return transform.getSpec().getUrn().isEmpty()
+        && transform.getInputsMap().values().containsAll(transform.getOutputsMap().values());
   }
 
   private static List<String> leaves(RunnerApi.Pipeline pipeline) {

@@ -76,6 +76,10 @@ public class JobServerITCase {
     p.apply(org.apache.beam.sdk.io.GenerateSequence.from(0).withRate(10, org.joda.time.Duration.standardSeconds(1)));
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(org.joda.time.Duration.standardSeconds(3)), org.hamcrest.Matchers.nullValue());
+    long started = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (flinkTaskThreadsOf("GenerateSequence") == 0 && System.nanoTime() < started) {
+      Thread.sleep(100);
+    }
     assertThat("the Flink tasks run in this JVM", flinkTaskThreadsOf("GenerateSequence") > 0, is(true));
     result.cancel();
     assertThat(result.waitUntilFinish(org.joda.time.Duration.standardSeconds(60)), is(PipelineResult.State.CANCELLED));
