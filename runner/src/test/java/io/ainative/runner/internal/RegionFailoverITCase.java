@@ -94,7 +94,7 @@ public class RegionFailoverITCase {
     options.setRunner(io.ainative.runner.AiNativeFlinkRunner.class);
     options.as(PortablePipelineOptions.class).setDefaultEnvironmentType("EMBEDDED");
     Pipeline p = Pipeline.create(options);
-    p.apply(GenerateSequence.from(0).withRate(200, org.joda.time.Duration.standardSeconds(1)))
+    p.apply(GenerateSequence.from(0).withRate(20, org.joda.time.Duration.standardSeconds(1)))
         .apply(WithKeys.of((Long x) -> x % 4).withKeyType(TypeDescriptors.longs()))
         .apply(Window.into(FixedWindows.of(org.joda.time.Duration.millis(200))))
         .apply("GroupPerWindow", GroupByKey.create());
@@ -123,7 +123,8 @@ public class RegionFailoverITCase {
       FAIL_NOW.countDown();
       assertThat("the service restarted", RESTARTED.await(60, TimeUnit.SECONDS), equalTo(true));
 
-      Snapshot after = rest.await(r -> r.recordsInto("GroupPerWindow") > before + 100, "records keep flowing after the restart");
+      // Low rate on purpose: unbounded SDF reads grow keyed state fast (runner README).
+      Snapshot after = rest.await(r -> r.recordsInto("GroupPerWindow") > before + 60, "records keep flowing after the restart");
       assertThat(after.attemptOf("service"), equalTo(1));
       assertThat("pipeline vertices seen", after.attempts.size(), greaterThan(2));
       for (Map.Entry<String, Integer> vertex : after.attempts.entrySet()) {
@@ -133,7 +134,12 @@ public class RegionFailoverITCase {
       }
       assertThat(after.recordsInto("GroupPerWindow"), greaterThan(before));
     } finally {
-      client.cancel().get(60, TimeUnit.SECONDS);
+      // Cancelling must not hide the assertion that failed, if one did.
+      try {
+        client.cancel().get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("cancelling the test job failed: " + e);
+      }
     }
   }
 
