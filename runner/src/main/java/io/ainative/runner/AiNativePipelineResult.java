@@ -10,7 +10,6 @@ import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
-import org.apache.beam.runners.portability.PortableMetrics;
 import org.apache.beam.sdk.metrics.MetricResults;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.JobID;
@@ -111,7 +110,7 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
    */
   @Override
   public MetricResults metrics() {
-    return PortableMetrics.of(portableMetrics());
+    return UserMetrics.of(currentStepMap().getMonitoringInfos());
   }
 
   /** The metrics as the job API sends them to a portable SDK (Python's {@code PortableRunner}). */
