@@ -5,7 +5,6 @@ import io.ainative.multimodal.types.DType;
 import io.ainative.multimodal.types.Tensor;
 import java.nio.ByteBuffer;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.schemas.Schema.FieldType;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -15,7 +14,7 @@ import org.apache.beam.sdk.values.Row;
  * {@code samples} is interleaved float32 little-endian PCM ({@code numpy.frombuffer(samples,
  * '<f4').reshape(-1, channels)}).
  */
-public final class AudioType implements Schema.LogicalType<Audio, Row> {
+public final class AudioType extends FixedRowLogicalType<Audio> {
   public static final String IDENTIFIER = "beam:logical_type:ainative:audio:v1";
 
   public static final Schema BASE_SCHEMA =
@@ -27,19 +26,8 @@ public final class AudioType implements Schema.LogicalType<Audio, Row> {
 
   private static final long serialVersionUID = 1L;
 
-  @Override
-  public String getIdentifier() {
-    return IDENTIFIER;
-  }
-
-  @Override
-  public FieldType getArgumentType() {
-    return null;
-  }
-
-  @Override
-  public FieldType getBaseType() {
-    return FieldType.row(BASE_SCHEMA);
+  public AudioType() {
+    super(IDENTIFIER, BASE_SCHEMA);
   }
 
   @Override
@@ -81,15 +69,5 @@ public final class AudioType implements Schema.LogicalType<Audio, Row> {
             new long[] {samples.length / frameBytes, channels},
             ByteBuffer.wrap(samples));
     return Audio.of(sampleRate, t);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof AudioType;
-  }
-
-  @Override
-  public int hashCode() {
-    return IDENTIFIER.hashCode();
   }
 }

@@ -3,7 +3,6 @@ package io.ainative.multimodal.schemas;
 import io.ainative.multimodal.types.Image;
 import io.ainative.multimodal.types.ImageFormat;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.schemas.Schema.FieldType;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -12,7 +11,7 @@ import org.apache.beam.sdk.values.Row;
  * <p>Base representation: {@code ROW<format: STRING, data: BYTES>}, where {@code format} is {@code
  * png} or {@code jpeg} and {@code data} the encoded file.
  */
-public final class ImageType implements Schema.LogicalType<Image, Row> {
+public final class ImageType extends FixedRowLogicalType<Image> {
   public static final String IDENTIFIER = "beam:logical_type:ainative:image:v1";
 
   public static final Schema BASE_SCHEMA =
@@ -20,19 +19,8 @@ public final class ImageType implements Schema.LogicalType<Image, Row> {
 
   private static final long serialVersionUID = 1L;
 
-  @Override
-  public String getIdentifier() {
-    return IDENTIFIER;
-  }
-
-  @Override
-  public FieldType getArgumentType() {
-    return null;
-  }
-
-  @Override
-  public FieldType getBaseType() {
-    return FieldType.row(BASE_SCHEMA);
+  public ImageType() {
+    super(IDENTIFIER, BASE_SCHEMA);
   }
 
   @Override
@@ -50,15 +38,5 @@ public final class ImageType implements Schema.LogicalType<Image, Row> {
       throw new IllegalArgumentException("image row has a null format or data: " + base);
     }
     return Image.wrap(ImageFormat.fromTypeName(format), data);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ImageType;
-  }
-
-  @Override
-  public int hashCode() {
-    return IDENTIFIER.hashCode();
   }
 }

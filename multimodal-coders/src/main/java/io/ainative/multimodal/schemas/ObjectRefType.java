@@ -2,7 +2,6 @@ package io.ainative.multimodal.schemas;
 
 import io.ainative.multimodal.types.ObjectRef;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.schemas.Schema.FieldType;
 import org.apache.beam.sdk.values.Row;
 
 /**
@@ -11,7 +10,7 @@ import org.apache.beam.sdk.values.Row;
  * <p>Base representation: {@code ROW<job_id: STRING, sha256: BYTES, size: INT64, value_type:
  * STRING, location: STRING>}.
  */
-public final class ObjectRefType implements Schema.LogicalType<ObjectRef<?>, Row> {
+public final class ObjectRefType extends FixedRowLogicalType<ObjectRef<?>> {
   public static final String IDENTIFIER = "beam:logical_type:ainative:object_ref:v1";
 
   public static final Schema BASE_SCHEMA =
@@ -25,19 +24,8 @@ public final class ObjectRefType implements Schema.LogicalType<ObjectRef<?>, Row
 
   private static final long serialVersionUID = 1L;
 
-  @Override
-  public String getIdentifier() {
-    return IDENTIFIER;
-  }
-
-  @Override
-  public FieldType getArgumentType() {
-    return null;
-  }
-
-  @Override
-  public FieldType getBaseType() {
-    return FieldType.row(BASE_SCHEMA);
+  public ObjectRefType() {
+    super(IDENTIFIER, BASE_SCHEMA);
   }
 
   @Override
@@ -60,15 +48,5 @@ public final class ObjectRefType implements Schema.LogicalType<ObjectRef<?>, Row
         size,
         base.getString("value_type"),
         base.getString("location"));
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ObjectRefType;
-  }
-
-  @Override
-  public int hashCode() {
-    return IDENTIFIER.hashCode();
   }
 }
