@@ -66,6 +66,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
   private final ExecutorService executor;
   private final CompletableFuture<Backend<InputT, OutputT>> backend;
   private final AtomicLong completedRequests = new AtomicLong();
+  private final CompletableFuture<Void> broken = new CompletableFuture<>();
   private volatile boolean draining;
 
   private InferenceServer(
@@ -138,6 +139,16 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     }
   }
 
+  /**
+   * Never completes normally; completes exceptionally when a model copy threw an {@link Error}
+   * (out of memory, a native crash surfaced as an error, ...). The service is then broken: it
+   * answers every request {@code UNAVAILABLE}, and its owner should fail (an RpcOperator fails its
+   * task, so Flink restarts the service region and clients re-route).
+   */
+  public CompletableFuture<Void> broken() {
+    return broken;
+  }
+
   /** Completes when every model copy is loaded and warmed up; fails with the load error. */
   public CompletableFuture<Void> ready() {
     return backend.thenApply(b -> null);
@@ -195,6 +206,9 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     if (draining) {
       return done(error(request, Status.UNAVAILABLE, "the inference service is draining"));
     }
+    if (broken.isDone()) {
+      return done(error(request, Status.UNAVAILABLE, "the inference service is broken: " + brokenReason()));
+    }
     Backend<InputT, OutputT> b = backend.getNow(null);
     if (b == null) {
       String why =
@@ -245,7 +259,13 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
                 return error(request, whole, whole.getDescription());
               }
               if (failure != null) {
-                return error(request, Status.INTERNAL, "the batch failed: " + failure.getCause());
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                if (cause instanceof Error) {
+                  LOG.error("A model copy of {} threw an Error; the service is broken", spec.modelUri(), cause);
+                  broken.completeExceptionally(cause);
+                  return error(request, Status.UNAVAILABLE, "the inference service is broken: " + cause);
+                }
+                return error(request, Status.INTERNAL, "the batch failed: " + cause);
               }
               InferResponse.Builder ok =
                   InferResponse.newBuilder()
@@ -291,6 +311,15 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
 
   private static CompletableFuture<InferResponse> done(InferResponse response) {
     return CompletableFuture.completedFuture(response);
+  }
+
+  private String brokenReason() {
+    try {
+      broken.getNow(null);
+      return "";
+    } catch (CompletionException e) {
+      return String.valueOf(e.getCause());
+    }
   }
 
   private String loadError() {

@@ -12,8 +12,7 @@ import org.apache.beam.sdk.annotations.Internal;
  *
  * <p>Each runner-native URN gets one translator class, registered here, and an {@code
  * IsNativeTransform} registration ({@link NativeUrns.IsAiNativeTransform}) so the fuser leaves
- * it alone. The RunInference service stage (URN {@code beam:transform:ainative:run_inference:v1})
- * goes here next.
+ * it alone.
  */
 @Internal
 public final class NativeTranslators {
@@ -24,6 +23,7 @@ public final class NativeTranslators {
   public static Map<String, PTransformTranslator<StreamingTranslationContext>> byUrn() {
     return Map.of(
         NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator(),
-        NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator());
+        NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator(),
+        NativeUrns.RUN_INFERENCE, new RunInferenceTranslator());
   }
 }

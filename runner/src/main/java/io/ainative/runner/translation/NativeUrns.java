@@ -22,7 +22,14 @@ public final class NativeUrns {
    */
   public static final String EXECUTABLE_STAGE = "beam:transform:ainative:executable_stage:v1";
 
-  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE);
+  /**
+   * RunInference, served by RpcOperators: an async client in the data DAG and a disconnected
+   * service sub-graph ({@link RunInferenceTranslator}). The composite's inline expansion is dropped
+   * before fusion.
+   */
+  public static final String RUN_INFERENCE = io.ainative.transforms.RunInferencePayload.URN;
+
+  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE, RUN_INFERENCE);
 
   private NativeUrns() {}
 

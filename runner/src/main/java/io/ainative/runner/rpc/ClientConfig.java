@@ -1,0 +1,58 @@
+package io.ainative.runner.rpc;
+
+import java.io.Serializable;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.flink.util.OutputTag;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * How one RunInference client operator works: its service, the coders that translate between
+ * the runner's wire form of its PCollections (what flows on Flink edges) and the SDK's values, and
+ * its outputs. Immutable; travels with the job graph.
+ */
+final class ClientConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final ServiceSpec service;
+  final String stepName;
+  final String metricsNamespace;
+  final boolean keyed;
+  /** Input: the runner's wire coder and the SDK's coder of the same PCollection. */
+  final Coder<WindowedValue<Object>> inputWire;
+  final Coder<WindowedValue<Object>> inputSdk;
+  final Coder<WindowedValue<Object>> mainWire;
+  final Coder<WindowedValue<Object>> mainSdk;
+  final @Nullable Coder<WindowedValue<Object>> failureWire;
+  final @Nullable Coder<WindowedValue<Object>> failureSdk;
+  final @Nullable OutputTag<WindowedValue<Object>> failureTag;
+  /** Elements in flight (buffered, sent, or waiting to be emitted) per subtask before it blocks. */
+  final int capacity;
+
+  ClientConfig(
+      ServiceSpec service,
+      String stepName,
+      String metricsNamespace,
+      boolean keyed,
+      Coder<WindowedValue<Object>> inputWire,
+      Coder<WindowedValue<Object>> inputSdk,
+      Coder<WindowedValue<Object>> mainWire,
+      Coder<WindowedValue<Object>> mainSdk,
+      @Nullable Coder<WindowedValue<Object>> failureWire,
+      @Nullable Coder<WindowedValue<Object>> failureSdk,
+      @Nullable OutputTag<WindowedValue<Object>> failureTag,
+      int capacity) {
+    this.service = service;
+    this.stepName = stepName;
+    this.metricsNamespace = metricsNamespace;
+    this.keyed = keyed;
+    this.inputWire = inputWire;
+    this.inputSdk = inputSdk;
+    this.mainWire = mainWire;
+    this.mainSdk = mainSdk;
+    this.failureWire = failureWire;
+    this.failureSdk = failureSdk;
+    this.failureTag = failureTag;
+    this.capacity = capacity;
+  }
+}

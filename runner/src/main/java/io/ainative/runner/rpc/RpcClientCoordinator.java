@@ -1,0 +1,202 @@
+package io.ainative.runner.rpc;
+
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.operators.coordination.CoordinatorStore;
+import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.runtime.source.event.SourceEventWrapper;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client operator's coordinator, in the JobManager: it finds its service's {@link
+ * ServiceLink} in Flink's {@code CoordinatorStore}, attaches it to the service's enumerator (by
+ * the enumerator's coordinator-listening id), and pushes every change of the ready instances to
+ * each running subtask. When every subtask has reported {@link ClientEvents.Finished}, it tells
+ * the service, which then finishes.
+ *
+ * <p>Flink calls it from the JobManager's main thread; everything it does runs on its own single
+ * thread, so its state needs no locks.
+ */
+final class RpcClientCoordinator implements OperatorCoordinator {
+  private static final Logger LOG = LoggerFactory.getLogger(RpcClientCoordinator.class);
+  private static final long ATTACH_RETRY_MILLIS = 200;
+
+  private final Context context;
+  private final ServiceSpec spec;
+  private final String clientId;
+  private final ScheduledExecutorService thread;
+  private final SubtaskGateway[] gateways;
+  private final BitSet finished;
+  private List<InstanceInfo> instances = List.of();
+  private @Nullable ServiceLink link;
+  private @Nullable Consumer<List<InstanceInfo>> listener;
+  private @Nullable ScheduledFuture<?> attaching;
+
+  RpcClientCoordinator(Context context, ServiceSpec spec, String clientId) {
+    this.context = context;
+    this.spec = spec;
+    this.clientId = clientId;
+    this.gateways = new SubtaskGateway[context.currentParallelism()];
+    this.finished = new BitSet(context.currentParallelism());
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "ainative-rpc-client-coordinator-" + clientId);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  @Override
+  public void start() {
+    CoordinatorStore store = context.getCoordinatorStore();
+    ServiceLink found =
+        (ServiceLink) store.compute(spec.linkKey(), (key, old) -> old != null ? old : new ServiceLink(spec.serviceId()));
+    thread.execute(
+        () -> {
+          link = found;
+          listener = list -> thread.execute(() -> onInstances(list));
+          found.listen(clientId, listener);
+          attaching = thread.scheduleWithFixedDelay(this::attach, 0, ATTACH_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        });
+  }
+
+  /** Until the service's enumerator has the link: hand it over through the store. */
+  private void attach() {
+    ServiceLink l = link;
+    if (l == null) {
+      return;
+    }
+    if (l.serviceAttached()) {
+      if (attaching != null) {
+        attaching.cancel(false);
+      }
+      return;
+    }
+    SourceEventWrapper event = new SourceEventWrapper(new ServiceEvents.Attach(l));
+    context.getCoordinatorStore().compute(
+        spec.listeningId(),
+        (key, old) -> {
+          if (old instanceof OperatorCoordinator) {
+            try {
+              ((OperatorCoordinator) old).handleEventFromOperator(0, 0, event);
+            } catch (Exception e) {
+              LOG.debug("{}: the service's coordinator is not ready yet: {}", spec, e.toString());
+            }
+            return old;
+          }
+          // The service's coordinator has not started: it takes the event when it does.
+          return event;
+        });
+  }
+
+  private void onInstances(List<InstanceInfo> ready) {
+    instances = ready;
+    LOG.info("{}: client {} sees {} ready instance(s): {}", spec, clientId, ready.size(), ready);
+    for (int i = 0; i < gateways.length; i++) {
+      send(i);
+    }
+  }
+
+  private void send(int subtask) {
+    SubtaskGateway gateway = gateways[subtask];
+    if (gateway != null) {
+      gateway.sendEvent(new ClientEvents.Membership(instances));
+    }
+  }
+
+  @Override
+  public void handleEventFromOperator(int subtask, int attemptNumber, OperatorEvent event) {
+    if (!(event instanceof ClientEvents.Finished)) {
+      throw new IllegalArgumentException(spec + ": unknown event " + event + " from client subtask " + subtask);
+    }
+    thread.execute(
+        () -> {
+          finished.set(subtask);
+          if (finished.cardinality() == gateways.length && link != null) {
+            LOG.info("{}: every subtask of client {} has finished", spec, clientId);
+            link.clientFinished(clientId);
+          }
+        });
+  }
+
+  @Override
+  public void executionAttemptReady(int subtask, int attemptNumber, SubtaskGateway gateway) {
+    thread.execute(
+        () -> {
+          gateways[subtask] = gateway;
+          send(subtask);
+        });
+  }
+
+  @Override
+  public void executionAttemptFailed(int subtask, int attemptNumber, @Nullable Throwable reason) {
+    thread.execute(
+        () -> {
+          SubtaskGateway gateway = gateways[subtask];
+          if (gateway != null && gateway.getExecution().getAttemptNumber() == attemptNumber) {
+            gateways[subtask] = null;
+          }
+        });
+  }
+
+  @Override
+  public void subtaskReset(int subtask, long checkpointId) {
+    thread.execute(() -> finished.clear(subtask));
+  }
+
+  @Override
+  public void checkpointCoordinator(long checkpointId, CompletableFuture<byte[]> result) {
+    result.complete(new byte[0]);
+  }
+
+  @Override
+  public void notifyCheckpointComplete(long checkpointId) {}
+
+  @Override
+  public void resetToCheckpoint(long checkpointId, byte @Nullable [] checkpointData) {}
+
+  @Override
+  public void close() {
+    ServiceLink l = link;
+    Consumer<List<InstanceInfo>> ls = listener;
+    if (l != null && ls != null) {
+      l.stopListening(ls);
+    }
+    thread.shutdownNow();
+  }
+
+  /** Creates the coordinator in the JobManager; travels with the job graph. */
+  static final class Provider implements OperatorCoordinator.Provider {
+    private static final long serialVersionUID = 1L;
+    private final OperatorID operatorId;
+    private final ServiceSpec spec;
+    private final String clientId;
+
+    Provider(OperatorID operatorId, ServiceSpec spec, String clientId) {
+      this.operatorId = operatorId;
+      this.spec = spec;
+      this.clientId = clientId;
+    }
+
+    @Override
+    public OperatorID getOperatorId() {
+      return operatorId;
+    }
+
+    @Override
+    public OperatorCoordinator create(Context context) {
+      return new RpcClientCoordinator(context, spec, clientId);
+    }
+  }
+}

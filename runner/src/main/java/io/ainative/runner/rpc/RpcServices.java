@@ -1,0 +1,231 @@
+package io.ainative.runner.rpc;
+
+import io.ainative.transforms.InferenceFailureCoder;
+import io.ainative.transforms.InferenceOptions;
+import io.ainative.transforms.InferenceResultCoder;
+import io.ainative.transforms.RunInferencePayload;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.flink.translation.types.CoderTypeInformation;
+import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
+import org.apache.beam.runners.fnexecution.wire.WireCoders;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.util.construction.RehydratedComponents;
+import org.apache.beam.sdk.util.construction.graph.PipelineNode;
+import org.apache.beam.model.pipeline.v1.RunnerApi.ExecutableStagePayload.WireCoderSetting;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.DiscardingSink;
+import org.apache.flink.streaming.api.transformations.SourceTransformation;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Plans and translates the inference services of a pipeline: one service per RunInference
+ * transform, with {@code instances} RpcOperator tasks in their own slot-sharing group and an async
+ * client operator where the transform is.
+ */
+public final class RpcServices {
+
+  /** Elements per client subtask in flight at most, per full batch the service can hold. */
+  private static final int CAPACITY_BATCHES_PER_INSTANCE = 4;
+
+  private RpcServices() {}
+
+  /** The task slots the services of {@code pipeline} need beyond the data DAG's. */
+  public static int slotsNeeded(RunnerApi.Pipeline pipeline) {
+    int slots = 0;
+    for (RunnerApi.PTransform t : pipeline.getComponents().getTransformsMap().values()) {
+      if (RunInferencePayload.URN.equals(t.getSpec().getUrn())) {
+        slots += RunInferencePayload.fromFunctionSpec(t.getSpec()).getOptions().instances();
+      }
+    }
+    return slots;
+  }
+
+  /** The output streams of a translated RunInference, by PCollection id. */
+  public static final class Translated {
+    private final Map<String, DataStream<WindowedValue<Object>>> streams = new LinkedHashMap<>();
+
+    public void forEach(BiConsumer<String, DataStream<WindowedValue<Object>>> consumer) {
+      streams.forEach(consumer);
+    }
+  }
+
+  /**
+   * Adds the client operator after {@code input} and the service's sub-graph to {@code env}.
+   *
+   * @throws UnsupportedOperationException when the transform comes from an SDK whose model the
+   *     runner cannot load (no Java model spec)
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static Translated translate(
+      RunnerApi.PTransform transform,
+      RunnerApi.Components components,
+      DataStream<WindowedValue<Object>> input,
+      StreamExecutionEnvironment env,
+      PipelineOptions pipelineOptions) {
+    String name = transform.getUniqueName();
+    RunInferencePayload payload = RunInferencePayload.fromFunctionSpec(transform.getSpec());
+    if (!payload.hasJavaModelSpec()) {
+      throw new UnsupportedOperationException(
+          "RunInference '" + name + "' (model " + payload.getModelUri() + ") carries no Java model spec: "
+              + "ainative serves RunInference only from Java pipelines so far");
+    }
+    InferenceOptions options = payload.getOptions();
+    RehydratedComponents rehydrated = RehydratedComponents.forComponents(components);
+    String inputId = transform.getInputsMap().values().iterator().next();
+
+    // Which output is which: the failure output has InferenceFailureCoder.
+    String mainId = null;
+    String failureId = null;
+    Coder<?> mainElementCoder = null;
+    for (String output : transform.getOutputsMap().values()) {
+      Coder<?> coder = elementCoder(rehydrated, components, output);
+      if (coder instanceof InferenceFailureCoder) {
+        failureId = output;
+      } else {
+        mainId = output;
+        mainElementCoder = coder;
+      }
+    }
+    if (mainId == null) {
+      throw new IllegalArgumentException("RunInference '" + name + "' has no main output: " + transform.getOutputsMap());
+    }
+    if (payload.hasFailureOutput() != (failureId != null)) {
+      throw new IllegalArgumentException(
+          "RunInference '" + name + "': the payload says with_failures=" + payload.hasFailureOutput()
+              + " but the outputs are " + transform.getOutputsMap());
+    }
+
+    Coder<?> inputElementCoder = elementCoder(rehydrated, components, inputId);
+    Coder<?> modelInputCoder = inputElementCoder;
+    Coder<?> resultCoder = mainElementCoder;
+    if (payload.isKeyed()) {
+      modelInputCoder = requireKv(name, "input", inputElementCoder).getValueCoder();
+      resultCoder = requireKv(name, "output", mainElementCoder).getValueCoder();
+    }
+    if (!(resultCoder instanceof InferenceResultCoder)) {
+      throw new IllegalArgumentException(
+          "RunInference '" + name + "': its output coder must be InferenceResultCoder, is " + resultCoder);
+    }
+    Coder<?> modelOutputCoder = ((InferenceResultCoder<?, ?>) resultCoder).getOutputCoder();
+
+    String serviceId = serviceId(name);
+    ServiceSpec service =
+        new ServiceSpec(serviceId, payload.getJavaModelSpec(), modelInputCoder, modelOutputCoder, options);
+
+    Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
+    OutputTag<WindowedValue<Object>> failureTag = null;
+    Coder<WindowedValue<Object>> failureWire = null;
+    Coder<WindowedValue<Object>> failureSdk = null;
+    if (failureId != null) {
+      failureWire = PipelineTranslatorUtils.instantiateCoder(failureId, components);
+      failureSdk = sdkWireCoder(failureId, components);
+      failureTag = new OutputTag<>("failures", new CoderTypeInformation<>(failureWire, pipelineOptions));
+    }
+    int capacity = Math.max(2 * options.maxBatchSize(), CAPACITY_BATCHES_PER_INSTANCE * options.maxBatchSize() * options.instances());
+    ClientConfig config =
+        new ClientConfig(
+            service,
+            name,
+            payload.getMetricsNamespace(),
+            payload.isKeyed(),
+            PipelineTranslatorUtils.instantiateCoder(inputId, components),
+            sdkWireCoder(inputId, components),
+            mainWire,
+            sdkWireCoder(mainId, components),
+            failureWire,
+            failureSdk,
+            failureTag,
+            capacity);
+
+    SingleOutputStreamOperator<WindowedValue<Object>> client =
+        input.transform(
+            name + " (inference client)",
+            new CoderTypeInformation<>(mainWire, pipelineOptions),
+            new RpcClientOperatorFactory(config, name));
+    client.uid(name);
+
+    addService(env, service, name);
+
+    Translated translated = new Translated();
+    translated.streams.put(mainId, client);
+    if (failureId != null) {
+      translated.streams.put(failureId, client.getSideOutput(failureTag));
+    }
+    return translated;
+  }
+
+  /**
+   * The service's sub-graph: a source that hosts the instances and a sink that discards its
+   * (absent) records, chained into one task per instance, in their own slot-sharing group and with
+   * no edge to the pipeline, so they form their own pipelined region.
+   */
+  static void addService(StreamExecutionEnvironment env, ServiceSpec service, String stepName) {
+    int instances = service.options().instances();
+    String group = "ainative-service-" + service.serviceId();
+    RpcServiceSource source = new RpcServiceSource(service);
+    DataStreamSource<Void> instancesStream =
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), stepName + " (inference service)", Types.VOID);
+    instancesStream.setParallelism(instances).setMaxParallelism(instances).slotSharingGroup(group).uid(stepName + "/service");
+    ((SourceTransformation<?, ?, ?>) instancesStream.getTransformation())
+        .setCoordinatorListeningID(source.coordinatorListeningId());
+    instancesStream
+        .addSink(new DiscardingSink<>())
+        .name(stepName + " (inference service end)")
+        .setParallelism(instances)
+        .slotSharingGroup(group)
+        .uid(stepName + "/service-end");
+  }
+
+  private static String serviceId(String stepName) {
+    StringBuilder id = new StringBuilder();
+    for (char c : stepName.toCharArray()) {
+      id.append(Character.isLetterOrDigit(c) || c == '-' || c == '_' ? c : '_');
+    }
+    return id.toString() + "-" + Integer.toHexString(stepName.hashCode()).toLowerCase(Locale.ROOT);
+  }
+
+  private static Coder<?> elementCoder(RehydratedComponents rehydrated, RunnerApi.Components components, String pcollection) {
+    try {
+      return rehydrated.getCoder(components.getPcollectionsOrThrow(pcollection).getCoderId());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("The coder of PCollection " + pcollection + " cannot be read", e);
+    }
+  }
+
+  private static KvCoder<?, ?> requireKv(String name, String what, Coder<?> coder) {
+    if (!(coder instanceof KvCoder)) {
+      throw new IllegalArgumentException(
+          "Keyed RunInference '" + name + "' needs KV elements with a KvCoder on its " + what + ", got " + coder);
+    }
+    return (KvCoder<?, ?>) coder;
+  }
+
+  /** The SDK-side wire coder: unknown coders length-prefixed, but kept (not turned into bytes). */
+  @SuppressWarnings("unchecked")
+  private static Coder<WindowedValue<Object>> sdkWireCoder(String pcollection, RunnerApi.Components components) {
+    RunnerApi.Components.Builder builder = components.toBuilder();
+    String coderId =
+        WireCoders.addSdkWireCoder(
+            PipelineNode.pCollection(pcollection, components.getPcollectionsOrThrow(pcollection)),
+            builder,
+            WireCoderSetting.getDefaultInstance());
+    try {
+      return (Coder<WindowedValue<Object>>) RehydratedComponents.forComponents(builder.build()).getCoder(coderId);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("The wire coder of PCollection " + pcollection + " cannot be built", e);
+    }
+  }
+}

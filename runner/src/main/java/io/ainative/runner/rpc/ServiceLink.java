@@ -1,0 +1,110 @@
+package io.ainative.runner.rpc;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * The JobManager-side meeting point of one service and its clients: the service's enumerator
+ * publishes the ready instances here, the clients' coordinators listen, and they report here when
+ * every one of their subtasks has finished, so the service can finish too.
+ *
+ * <p>Lives in Flink's {@code CoordinatorStore} (one per job execution, shared by every coordinator
+ * of the job), so it outlives a restart of the service region; never serialized. Thread-safe:
+ * coordinators call it from their own threads, and listeners are called on the publisher's thread
+ * (they must only hand the update over to their own thread).
+ */
+final class ServiceLink {
+  private final String serviceId;
+  private final List<Consumer<List<InstanceInfo>>> listeners = new CopyOnWriteArrayList<>();
+  private final Set<String> clients = new HashSet<>();
+  private final Set<String> finishedClients = new HashSet<>();
+  private List<InstanceInfo> instances = List.of();
+  private Runnable onAllClientsFinished = () -> {};
+  private boolean serviceAttached;
+
+  ServiceLink(String serviceId) {
+    this.serviceId = serviceId;
+  }
+
+  String serviceId() {
+    return serviceId;
+  }
+
+  /** Called by the service's enumerator: the instances now ready, replacing the previous list. */
+  void publish(List<InstanceInfo> ready) {
+    List<InstanceInfo> copy = List.copyOf(ready);
+    synchronized (this) {
+      instances = copy;
+    }
+    for (Consumer<List<InstanceInfo>> listener : listeners) {
+      listener.accept(copy);
+    }
+  }
+
+  synchronized List<InstanceInfo> instances() {
+    return instances;
+  }
+
+  /** Called by a client coordinator; {@code listener} gets the current list at once. */
+  void listen(String clientId, Consumer<List<InstanceInfo>> listener) {
+    synchronized (this) {
+      clients.add(clientId);
+    }
+    listeners.add(listener);
+    listener.accept(instances());
+  }
+
+  void stopListening(Consumer<List<InstanceInfo>> listener) {
+    listeners.remove(listener);
+  }
+
+  /**
+   * Called by the service's enumerator when it (re)starts: {@code action} runs once every client
+   * that ever listened has finished (at once if that is already so). Returns whether it ran.
+   */
+  boolean attachService(Runnable action) {
+    boolean done;
+    synchronized (this) {
+      serviceAttached = true;
+      onAllClientsFinished = action;
+      done = !clients.isEmpty() && finishedClients.containsAll(clients);
+    }
+    if (done) {
+      action.run();
+    }
+    return done;
+  }
+
+  synchronized boolean serviceAttached() {
+    return serviceAttached;
+  }
+
+  synchronized void detachService() {
+    serviceAttached = false;
+    onAllClientsFinished = () -> {};
+  }
+
+  /** Called by a client coordinator when every subtask of that client has finished. */
+  void clientFinished(String clientId) {
+    Runnable action = null;
+    synchronized (this) {
+      clients.add(clientId);
+      finishedClients.add(clientId);
+      if (finishedClients.containsAll(clients)) {
+        action = onAllClientsFinished;
+      }
+    }
+    if (action != null) {
+      action.run();
+    }
+  }
+
+  @Override
+  public synchronized String toString() {
+    return "link of service " + serviceId + ": " + new ArrayList<>(instances);
+  }
+}

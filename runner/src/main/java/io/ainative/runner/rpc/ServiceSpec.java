@@ -1,0 +1,68 @@
+package io.ainative.runner.rpc;
+
+import io.ainative.transforms.InferenceOptions;
+import io.ainative.transforms.ModelSpec;
+import java.io.Serializable;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.Coder;
+
+/**
+ * What one inference service serves: the model, the coders of its requests and responses, and the
+ * batching options. Immutable; travels with the job graph to the service's tasks.
+ */
+public final class ServiceSpec implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String serviceId;
+  private final ModelSpec<?, ?> model;
+  private final Coder<?> inputCoder;
+  private final Coder<?> outputCoder;
+  private final InferenceOptions options;
+
+  public ServiceSpec(
+      String serviceId, ModelSpec<?, ?> model, Coder<?> inputCoder, Coder<?> outputCoder, InferenceOptions options) {
+    this.serviceId = Objects.requireNonNull(serviceId, "serviceId");
+    this.model = Objects.requireNonNull(model, "model");
+    this.inputCoder = Objects.requireNonNull(inputCoder, "inputCoder");
+    this.outputCoder = Objects.requireNonNull(outputCoder, "outputCoder");
+    this.options = Objects.requireNonNull(options, "options");
+  }
+
+  /** Unique within the job; names the service's vertices and its coordinator link. */
+  public String serviceId() {
+    return serviceId;
+  }
+
+  public ModelSpec<?, ?> model() {
+    return model;
+  }
+
+  /** The coder of one model input, as the client encodes it into a request. */
+  public Coder<?> inputCoder() {
+    return inputCoder;
+  }
+
+  /** The coder of one model output, as the service encodes it into a response. */
+  public Coder<?> outputCoder() {
+    return outputCoder;
+  }
+
+  public InferenceOptions options() {
+    return options;
+  }
+
+  /** The key of this service's {@link ServiceLink} in Flink's {@code CoordinatorStore}. */
+  String linkKey() {
+    return "ainative.rpc.link/" + serviceId;
+  }
+
+  /** The coordinator-listening id of the service source: clients attach to it by this id. */
+  String listeningId() {
+    return "ainative.rpc.service/" + serviceId;
+  }
+
+  @Override
+  public String toString() {
+    return "service " + serviceId + " (" + model.modelUri() + ", " + options.instances() + " instance(s))";
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * RpcOperators: inference services that run as Flink tasks in their own pipelined region, and the
+ * asynchronous client operator through which the pipeline calls them.
+ *
+ * <p>A service is a FLIP-27 source that never emits ({@link RpcServiceSource}): each reader hosts
+ * an {@code InferenceServer} (gRPC, loopback or the TaskManager's address) and registers with the
+ * source's split enumerator once its model is loaded and warmed up. The enumerator publishes the
+ * ready instances through a {@link ServiceLink} that the client operator's coordinator ({@link
+ * RpcClientCoordinator}) finds in Flink's {@code CoordinatorStore}; the coordinator pushes them to
+ * its subtasks as operator events. All coordinators live in the JobManager, so the same code works
+ * on an embedded MiniCluster and on a cluster. Data goes client to service directly over gRPC,
+ * never through a Flink edge: the service vertices have no data edges to the pipeline and their
+ * own slot-sharing group, so a failing instance restarts only its own region.
+ */
+@Internal
+package io.ainative.runner.rpc;
+
+import org.apache.beam.sdk.annotations.Internal;
