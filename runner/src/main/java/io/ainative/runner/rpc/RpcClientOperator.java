@@ -82,6 +82,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientOperator.class);
   private static final long TICK_MILLIS = 50;
+  /** Requests sent again elsewhere because their instance refused them or was lost. */
+  static final String REROUTED_REQUESTS = "rerouted_requests";
+  private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final ClientConfig config;
@@ -317,11 +320,12 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       stepMetrics.getCounter(name("num_inferences")).inc(successes);
       emitReady();
     } else if (code == Status.Code.UNAVAILABLE) {
-      // Loading, draining or broken: not this request's fault. Stop routing there.
+      // Loading, draining or broken: not this request's fault. Route elsewhere for a while; a
+      // draining or broken instance leaves the membership meanwhile.
       LOG.info("{}: {} refused a request ({}); re-routing", config.stepName, from, response.getStatusMessage());
-      from.refused = true;
+      from.refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
+      stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
       dispatch(r);
-      closeIfIdle(from);
     } else {
       attemptFailed(r, from + " failed the request with " + code + ": " + response.getStatusMessage());
     }
@@ -345,6 +349,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
     LOG.warn("{}: lost {} ({}); re-routing {} request(s)", config.stepName, from, Status.fromThrowable(error), lost.size());
     for (Request r : lost) {
+      stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
       dispatch(r);
     }
   }
@@ -548,7 +553,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   }
 
   private void closeIfIdle(Instance c) {
-    if (c.outstanding == 0 && (c.retired || c.refused) && !c.dead) {
+    if (c.outstanding == 0 && c.retired && !c.dead) {
       c.dead = true;
       instances.remove(c.info.id());
       gone.add(c.info.id());
@@ -661,16 +666,17 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     StreamObserver<InferRequest> requests;
     int outstanding;
     boolean retired;
-    boolean refused;
+    long refusedUntilNanos;
     boolean dead;
 
     Instance(InstanceInfo info, ManagedChannel channel) {
       this.info = info;
       this.channel = channel;
+      this.refusedUntilNanos = System.nanoTime();
     }
 
     boolean routable() {
-      return !retired && !refused && !dead;
+      return !retired && !dead && System.nanoTime() - refusedUntilNanos >= 0;
     }
 
     @Override

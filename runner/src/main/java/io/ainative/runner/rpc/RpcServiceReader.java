@@ -166,7 +166,8 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     service = null;
     server = null;
     if (s != null) {
-      // Drain: accepted requests are answered; clients re-route the ones that are refused.
+      // Drain: accepted requests are answered; clients re-route the ones refused meanwhile. A
+      // broken service answers nothing more: free it in the background, do not wait.
       Thread drain = new Thread(() -> {
         try {
           s.close();
@@ -176,13 +177,14 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
       }, "ainative-service-drain");
       drain.setDaemon(true);
       drain.start();
-      drain.join(TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
+      if (!s.broken().isDone()) {
+        drain.join(TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
+      }
     }
     if (g != null) {
-      g.shutdown();
-      if (!g.awaitTermination(5, TimeUnit.SECONDS)) {
-        g.shutdownNow();
-      }
+      // Clients keep their streams open; ending them tells the clients at once.
+      g.shutdownNow();
+      g.awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 }
