@@ -41,6 +41,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * slot-sharing group would then never be scheduled.
  */
 public final class FlinkEnvironmentFactory {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FlinkEnvironmentFactory.class);
+
 
   /** The runner's defaults; any key present in the Flink configuration directory wins. */
   public static final Map<String, String> RUNNER_DEFAULTS;
@@ -228,12 +230,30 @@ public final class FlinkEnvironmentFactory {
     if (!conf.containsKey(TaskManagerOptions.NUM_TASK_SLOTS.key())) {
       conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
     }
+    if (!conf.containsKey(RestOptions.PORT.key()) && !conf.containsKey(RestOptions.BIND_PORT.key())) {
+      int port = freePort(8081);
+      conf.set(RestOptions.PORT, port);
+      LOG.info("Embedded Flink cluster: web UI and REST API at http://localhost:{}", port);
+    }
     // User code and Beam classes live in the application class loader here; Flink's leak check
     // would flag the harness threads that outlive a task.
     if (!conf.containsKey("classloader.check-leaked-classloader")) {
       conf.setString("classloader.check-leaked-classloader", "false");
     }
     return StreamExecutionEnvironment.createLocalEnvironment(options.getParallelism(), conf);
+  }
+
+  /** {@code preferred} when nothing listens there, else a free port the system picks. */
+  private static int freePort(int preferred) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(preferred)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException taken) {
+      try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+        return socket.getLocalPort();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("no free port for the embedded cluster's REST API", e);
+      }
+    }
   }
 
   private static int parallelism(AiNativeFlinkPipelineOptions options, Configuration conf, FlinkMaster master) {

@@ -1,0 +1,183 @@
+package io.ainative.benchmarks.pipeline;
+
+import io.ainative.harness.ModelHost;
+import io.ainative.harness.testing.FloatArrayCoder;
+import io.ainative.harness.testing.IdentityModel;
+import io.ainative.harness.testing.ShapeImages;
+import io.ainative.harness.testing.ShapesClassifier;
+import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.AiNativeFlinkRunner;
+import io.ainative.transforms.InferenceResult;
+import io.ainative.transforms.ModelSpec;
+import io.ainative.transforms.RunInference;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.values.TypeDescriptor;
+
+/**
+ * End-to-end throughput of RunInference served by RpcOperators on the embedded cluster, against
+ * the model's own ceiling (the model host called directly with full batches, no pipeline) and
+ * against the same pipeline on Beam's stock (classic) FlinkRunner, where RunInference runs inline.
+ *
+ * <p>Two models: {@code identity} (16 floats in, the same out: the pipeline's overhead bound) and
+ * {@code shapes} (the demo's 32x32 CNN). The pipeline is {@code GenerateSequence -> to float[] ->
+ * RunInference -> count}, parallelism 2, one service instance. Throughput is counted from the
+ * first result to the last (steady state, no start-up), and the wall time from submission to the
+ * end of the job is shown beside it.
+ *
+ * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch]}.
+ */
+public final class RpcServiceBenchmark {
+
+  static final AtomicLong FIRST = new AtomicLong();
+  static final AtomicLong LAST = new AtomicLong();
+  static final AtomicLong COUNT = new AtomicLong();
+
+  private RpcServiceBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    long elements = args.length > 0 ? Long.parseLong(args[0]) : 100_000;
+    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    Path models = Path.of("benchmarks/target/bench-models");
+    Path identity = IdentityModel.saved(models);
+    Path shapes = ShapesClassifier.trainedModel(models, 32, 1);
+
+    List<String[]> rows = new ArrayList<>();
+    for (String model : new String[] {"identity", "shapes"}) {
+      ModelSpec<float[], float[]> idSpec = IdentityModel.spec(identity, 16);
+      ModelSpec<float[], Integer> shapeSpec = ShapesClassifier.batchSpecBuilder(shapes, 32, 1).build();
+      long n = model.equals("identity") ? elements : Math.max(1000, elements / 5);
+      double ceiling =
+          model.equals("identity")
+              ? ceiling(idSpec, RpcServiceBenchmark::vector, batch)
+              : ceiling(shapeSpec, RpcServiceBenchmark::image, batch);
+      rows.add(row(model, "model ceiling (ModelHost, full batches)", batch, ceiling, 0, ceiling));
+      for (String runner : new String[] {"ainative-rpc", "beam-flink-inline"}) {
+        Run r =
+            model.equals("identity")
+                ? pipeline(runner, n, batch, idSpec, RpcServiceBenchmark::vector, FloatArrayCoder.of())
+                : pipeline(runner, n, batch, shapeSpec, RpcServiceBenchmark::image, org.apache.beam.sdk.coders.VarIntCoder.of());
+        rows.add(row(model, runner + " (" + n + " elements)", batch, r.perSecond, r.wallSeconds, ceiling));
+      }
+    }
+    System.out.println();
+    System.out.println("| model | path | batch | elements/s | wall s | % of ceiling |");
+    System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
+    for (String[] row : rows) {
+      System.out.println("| " + String.join(" | ", row) + " |");
+    }
+  }
+
+  private static String[] row(String model, String path, int batch, double perSecond, double wall, double ceiling) {
+    return new String[] {
+      model,
+      path,
+      Integer.toString(batch),
+      String.format(Locale.ROOT, "%,.0f", perSecond),
+      wall == 0 ? "-" : String.format(Locale.ROOT, "%.1f", wall),
+      String.format(Locale.ROOT, "%.0f%%", 100 * perSecond / ceiling)
+    };
+  }
+
+  static float[] vector(Long i) {
+    float[] v = new float[16];
+    v[0] = i;
+    return v;
+  }
+
+  static float[] image(Long i) {
+    return new ShapeImages(32, 1, i).next().pixels();
+  }
+
+  /** Elements per second of the model host alone on full batches, over about 5 s. */
+  private static <OutputT> double ceiling(
+      ModelSpec<float[], OutputT> spec, SerializableFunction<Long, float[]> input, int batch) throws Exception {
+    try (ModelHost<float[], OutputT> host = ModelHost.load(spec)) {
+      List<float[]> inputs = new ArrayList<>();
+      for (long i = 0; i < batch; i++) {
+        inputs.add(input.apply(i));
+      }
+      for (int i = 0; i < 20; i++) {
+        host.infer(inputs);
+      }
+      long start = System.nanoTime();
+      long done = 0;
+      while (System.nanoTime() - start < 5_000_000_000L) {
+        host.infer(inputs);
+        done += batch;
+      }
+      return done / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  static final class Count<T> extends DoFn<InferenceResult<float[], T>, Void> {
+    @ProcessElement
+    public void process(@Element InferenceResult<float[], T> result) {
+      long now = System.nanoTime();
+      FIRST.compareAndSet(0, now);
+      LAST.set(now);
+      COUNT.incrementAndGet();
+    }
+  }
+
+  static final class Run {
+    final double perSecond;
+    final double wallSeconds;
+
+    Run(double perSecond, double wallSeconds) {
+      this.perSecond = perSecond;
+      this.wallSeconds = wallSeconds;
+    }
+  }
+
+  private static <OutputT> Run pipeline(
+      String runner,
+      long n,
+      int batch,
+      ModelSpec<float[], OutputT> spec,
+      SerializableFunction<Long, float[]> input,
+      org.apache.beam.sdk.coders.Coder<OutputT> outputCoder) {
+    PipelineOptions options;
+    if (runner.equals("ainative-rpc")) {
+      options = AiNativeFlinkRunner.parseOptions("--flinkMaster=[local]", "--parallelism=2", "--numberOfExecutionRetries=0");
+    } else {
+      FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
+      flink.setRunner(FlinkRunner.class);
+      flink.setFlinkMaster("[local]");
+      flink.setParallelism(2);
+      options = flink;
+    }
+    FIRST.set(0);
+    LAST.set(0);
+    COUNT.set(0);
+    Pipeline p = Pipeline.create(options);
+    p.apply(GenerateSequence.from(0).to(n))
+        .apply(MapElements.into(TypeDescriptor.of(float[].class)).via(input))
+        .setCoder(FloatArrayCoder.of())
+        .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch))
+        .apply(ParDo.of(new Count<OutputT>()));
+    long start = System.nanoTime();
+    PipelineResult result = p.run();
+    PipelineResult.State state = result.waitUntilFinish();
+    double wall = (System.nanoTime() - start) / 1e9;
+    if (state != PipelineResult.State.DONE || COUNT.get() != n) {
+      throw new IllegalStateException(runner + ": state " + state + ", " + COUNT.get() + " results for " + n + " elements");
+    }
+    double steady = (n - 1) / ((LAST.get() - FIRST.get()) / 1e9);
+    return new Run(steady, wall);
+  }
+}
