@@ -2,6 +2,7 @@ package io.ainative.benchmarks;
 
 import io.ainative.multimodal.arrow.ArrowBatch;
 import io.ainative.multimodal.arrow.ArrowBatchCodec;
+import io.ainative.multimodal.arrow.RecyclingRootAllocator;
 import io.ainative.multimodal.coders.EmbeddingCoder;
 import io.ainative.multimodal.coders.ImageCoder;
 import io.ainative.multimodal.coders.TensorCoder;
@@ -59,6 +60,7 @@ public class CoderThroughputBenchmark {
   private Schema batchSchema;
   private List<Row> batchRows;
   private BufferAllocator allocator;
+  private BufferAllocator plainAllocator;
   private byte[] raw;
   private final ReusableOutput out = new ReusableOutput();
 
@@ -90,12 +92,14 @@ public class CoderThroughputBenchmark {
     for (int i = 0; i < BATCH; i++) {
       batchRows.add(Row.withSchema(batchSchema).addValue(value).build());
     }
-    allocator = new RootAllocator();
+    allocator = new RecyclingRootAllocator();
+    plainAllocator = new RootAllocator();
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
     allocator.close();
+    plainAllocator.close();
   }
 
   private <T> T roundTrip(Coder<T> coder, T v) throws Exception {
@@ -119,12 +123,29 @@ public class CoderThroughputBenchmark {
     return roundTrip(rowCoder, row);
   }
 
-  /** Rows -> Arrow -> IPC bytes -> Arrow -> rows, for a batch of {@value #BATCH} elements. */
+  /**
+   * Rows -> Arrow -> IPC bytes -> Arrow -> rows, for a batch of {@value #BATCH} elements, with the
+   * {@link RecyclingRootAllocator} that a loop of batches should use.
+   */
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public void arrowBatchCodec(Blackhole bh) throws Exception {
-    byte[] bytes = ArrowBatchCodec.encodeRows(batchSchema, batchRows, allocator);
-    try (ArrowBatch batch = ArrowBatchCodec.decode(bytes, allocator)) {
+    arrowRoundTrip(allocator, bh);
+  }
+
+  /**
+   * The same with a plain {@link RootAllocator}: every buffer comes from {@code malloc} and goes
+   * back on release (multi-MiB ones as fresh memory mappings).
+   */
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public void arrowBatchCodecPlainAllocator(Blackhole bh) throws Exception {
+    arrowRoundTrip(plainAllocator, bh);
+  }
+
+  private void arrowRoundTrip(BufferAllocator a, Blackhole bh) throws Exception {
+    byte[] bytes = ArrowBatchCodec.encodeRows(batchSchema, batchRows, a);
+    try (ArrowBatch batch = ArrowBatchCodec.decode(bytes, a)) {
       bh.consume(batch.toRows(batchSchema));
     }
   }

@@ -5,6 +5,7 @@ import io.ainative.multimodal.schemas.MultimodalLogicalTypes;
 import io.ainative.multimodal.schemas.TensorType;
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.beam.sdk.schemas.Schema;
@@ -69,16 +70,19 @@ abstract class Column {
     return 0;
   }
 
-  /** Grows the vector's variable-width data buffer to at least {@code bytes}. */
+  /**
+   * Sizes the vector's variable-width data buffer for {@code bytes}; called once on a freshly
+   * allocated vector, before any value is written.
+   */
   void reserve(FieldVector vector, long bytes) {}
 
   /**
-   * Grows only: Arrow's {@code reallocDataBuffer(n)} with {@code n} below the current capacity
-   * fails while copying and leaks the new buffer.
+   * Allocates the data buffer of an empty variable-width vector at exactly {@code bytes} (Arrow's
+   * {@code reallocDataBuffer} would round up to a power of two: 64 MiB for a 33 MiB batch).
    */
-  static void growDataBuffer(org.apache.arrow.vector.BaseVariableWidthVector v, long bytes) {
+  static void reserveDataBuffer(BaseVariableWidthVector v, long bytes) {
     if (bytes > v.getDataBuffer().capacity()) {
-      v.reallocDataBuffer(bytes);
+      v.allocateNew(bytes, Math.max(v.getValueCapacity(), 1));
     }
   }
 

@@ -73,7 +73,7 @@ final class PrimitiveColumn extends Column {
   @Override
   void reserve(FieldVector v, long bytes) {
     if (v instanceof VarBinaryVector) {
-      growDataBuffer((VarBinaryVector) v, bytes);
+      reserveDataBuffer((VarBinaryVector) v, bytes);
     }
   }
 

@@ -37,6 +37,17 @@ public final class ImageType extends FixedRowLogicalType<Image> {
     if (format == null || data == null) {
       throw new IllegalArgumentException("image row has a null format or data: " + base);
     }
-    return Image.wrap(ImageFormat.fromTypeName(format), data);
+    // Beam's RowCoder does not say which schema field failed; at least name the base field
+    ImageFormat imageFormat;
+    try {
+      imageFormat = ImageFormat.fromTypeName(format);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("image.format: " + e.getMessage(), e);
+    }
+    try {
+      return Image.wrap(imageFormat, data);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("image.data: " + e.getMessage(), e);
+    }
   }
 }

@@ -5,10 +5,14 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.Assert.assertThrows;
 
+import io.ainative.multimodal.testing.TestImages;
 import io.ainative.multimodal.testing.TestRows;
 import io.ainative.multimodal.types.DType;
+import io.ainative.multimodal.types.Image;
+import io.ainative.multimodal.types.ImageFormat;
 import io.ainative.multimodal.types.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.model.pipeline.v1.SchemaApi;
 import org.apache.beam.sdk.coders.RowCoder;
@@ -19,6 +23,7 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.beam.sdk.values.Row;
@@ -166,6 +171,69 @@ public class LogicalTypesTest implements java.io.Serializable {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> new AudioType().toInputType(base));
     assertThat(e.getMessage(), containsString("not whole float32 frames of 2 channels"));
+  }
+
+  /**
+   * Rows as another SDK (Beam Python) would send them, bad in the logical type's base row: the
+   * RowCoder decode fails with the base field named. (Beam's RowCoder does not add the schema
+   * field's name; the Arrow path does, see ArrowBadInputTest.)
+   */
+  private static IllegalArgumentException decodeAs(
+      Schema.LogicalType<?, ?> logical, Row badBase) throws Exception {
+    Schema base = Schema.builder().addInt64Field("id").addRowField("v", badBase.getSchema()).build();
+    Schema typed = Schema.builder().addInt64Field("id").addLogicalTypeField("v", logical).build();
+    byte[] bytes =
+        CoderUtils.encodeToByteArray(
+            RowCoder.of(base), Row.withSchema(base).addValues(7L, badBase).build());
+    return assertThrows(
+        IllegalArgumentException.class,
+        () -> CoderUtils.decodeFromByteArray(RowCoder.of(typed), bytes));
+  }
+
+  @Test
+  public void rowCoder_ofTruncatedImage_fails_namingTheBaseField() throws Exception {
+    byte[] png =
+        Image.encode(TestImages.pattern(8, 8, 3, 0), ImageFormat.PNG)
+            .toByteArray();
+    Row bad =
+        Row.withSchema(ImageType.BASE_SCHEMA)
+            .addValues("png", Arrays.copyOf(png, png.length - 5))
+            .build();
+    IllegalArgumentException e = decodeAs(new ImageType(), bad);
+    assertThat(e.getMessage(), containsString("image.data: invalid png image"));
+    assertThat(e.getMessage(), containsString("truncated"));
+  }
+
+  @Test
+  public void rowCoder_ofTensorWithMismatchedData_negativeOrOverflowingShape_failsNamingIt()
+      throws Exception {
+    assertThat(
+        decodeAs(TensorType.any(), tensorBase("float32", List.of(2L, 2L), 12)).getMessage(),
+        containsString("tensor data has 12 bytes but shape [2, 2] of float32 needs 16"));
+    assertThat(
+        decodeAs(TensorType.any(), tensorBase("float32", List.of(-1L), 0)).getMessage(),
+        containsString("tensor shape[0] = -1 is negative"));
+    assertThat(
+        decodeAs(TensorType.any(), tensorBase("int64", List.of(1L << 40, 1L << 40), 0)).getMessage(),
+        containsString("overflows"));
+    assertThat(
+        decodeAs(TensorType.any(), tensorBase("bfloat16", List.of(1L), 2)).getMessage(),
+        containsString("unknown tensor dtype 'bfloat16'"));
+  }
+
+  @Test
+  public void rowCoder_ofObjectRefWithShortDigest_failsNamingIt() throws Exception {
+    Row bad =
+        Row.withSchema(new ObjectRefType().getBaseType().getRowSchema())
+            .addValues("job", new byte[16], 3L, "t", "file:///x")
+            .build();
+    assertThat(
+        decodeAs(new ObjectRefType(), bad).getMessage(),
+        containsString("sha256 must be 32 bytes, got 16"));
+  }
+
+  private static Row tensorBase(String dtype, List<Long> shape, int bytes) {
+    return Row.withSchema(TensorType.BASE_SCHEMA).addValues(dtype, shape, new byte[bytes]).build();
   }
 
   @Test
