@@ -290,6 +290,29 @@ public final class DynamicBatcher<InputT, OutputT> implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops at once, for a batcher whose model is broken: takes no more requests, fails the queued
+   * ones with {@code cause}, and lets each worker end after its current batch. Does not wait.
+   */
+  public void abort(Throwable cause) {
+    List<Request<InputT, OutputT>> dropped;
+    lock.lock();
+    try {
+      accepting = false;
+      stopped = true;
+      dropped = new ArrayList<>(queue);
+      queue.clear();
+      notEmpty.signalAll();
+      notFull.signalAll();
+      idle.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    for (Request<InputT, OutputT> r : dropped) {
+      r.future.completeExceptionally(cause);
+    }
+  }
+
   /** Drains, stops the workers and waits for them to end. Idempotent. */
   @Override
   public void close() throws InterruptedException {

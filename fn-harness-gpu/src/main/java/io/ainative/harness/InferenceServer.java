@@ -394,11 +394,25 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     b.batcher.drain();
   }
 
-  /** Drains, stops the batcher and frees every model copy. */
+  /**
+   * Drains, stops the batcher and frees every model copy. A broken service is not drained (its
+   * model cannot answer): its queued requests fail and the copies are freed at once.
+   */
   @Override
   public void close() throws InterruptedException {
+    Backend<InputT, OutputT> b =
+        backend.isDone() && !backend.isCompletedExceptionally() ? backend.join() : null;
+    if (broken.isDone()) {
+      draining = true;
+      if (b != null) {
+        b.batcher.abort(new IllegalStateException("the inference service is broken: " + brokenReason()));
+        b.hosts.forEach(ModelHost::close);
+      }
+      executor.shutdown();
+      return;
+    }
     drain();
-    Backend<InputT, OutputT> b = backend.isCompletedExceptionally() ? null : backend.join();
+    b = backend.isCompletedExceptionally() ? null : backend.join();
     if (b != null) {
       b.batcher.close();
       b.hosts.forEach(ModelHost::close);

@@ -32,6 +32,16 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setLocalTaskSlots(int slots);
 
   @Description(
+      "Elements each subtask of a RunInference client takes in (buffered, in flight, or waiting to"
+          + " be emitted) before it pushes back on its input, like the capacity of Flink's async"
+          + " I/O. 0 chooses max(2, 4 x instances) x the maximum batch size. Every one of them is"
+          + " in the checkpoint and sent again after a restore.")
+  @Default.Integer(0)
+  int getInferenceClientCapacity();
+
+  void setInferenceClientCapacity(int capacity);
+
+  @Description(
       "How long, in milliseconds, the runner waits for the Flink REST endpoint named by"
           + " --flinkMaster to answer before it refuses to submit the job.")
   @Default.Long(5_000L)

@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
 final class RpcClientCoordinator implements OperatorCoordinator {
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientCoordinator.class);
   private static final long ATTACH_RETRY_MILLIS = 200;
+  /** How long every subtask must stay finished before the service is told to finish. */
+  static final long FINISH_GRACE_MILLIS = 3000;
 
   private final Context context;
   private final ServiceSpec spec;
@@ -41,6 +43,7 @@ final class RpcClientCoordinator implements OperatorCoordinator {
   private @Nullable ServiceLink link;
   private @Nullable Consumer<List<InstanceInfo>> listener;
   private @Nullable ScheduledFuture<?> attaching;
+  private long finishEpoch;
 
   RpcClientCoordinator(Context context, ServiceSpec spec, String clientId) {
     this.context = context;
@@ -123,9 +126,19 @@ final class RpcClientCoordinator implements OperatorCoordinator {
     thread.execute(
         () -> {
           finished.set(subtask);
-          if (finished.cardinality() == gateways.length && link != null) {
-            LOG.info("{}: every subtask of client {} has finished", spec, clientId);
-            link.clientFinished(clientId);
+          if (finished.cardinality() == gateways.length) {
+            // A subtask reports from its client operator's finish(); operators chained after it
+            // may still fail the task. Tell the service only if none does within the grace time.
+            long epoch = ++finishEpoch;
+            thread.schedule(
+                () -> {
+                  if (epoch == finishEpoch && finished.cardinality() == gateways.length && link != null) {
+                    LOG.info("{}: every subtask of client {} has finished", spec, clientId);
+                    link.clientFinished(clientId);
+                  }
+                },
+                FINISH_GRACE_MILLIS,
+                TimeUnit.MILLISECONDS);
           }
         });
   }
@@ -147,12 +160,17 @@ final class RpcClientCoordinator implements OperatorCoordinator {
           if (gateway != null && gateway.getExecution().getAttemptNumber() == attemptNumber) {
             gateways[subtask] = null;
           }
+          finished.clear(subtask);
+          finishEpoch++;
         });
   }
 
   @Override
   public void subtaskReset(int subtask, long checkpointId) {
-    thread.execute(() -> finished.clear(subtask));
+    thread.execute(() -> {
+      finished.clear(subtask);
+      finishEpoch++;
+    });
   }
 
   @Override

@@ -51,6 +51,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,8 +83,12 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientOperator.class);
   private static final long TICK_MILLIS = 50;
+  private static final long FINISH_POLL_MILLIS = 5;
+  private static final long NO_INSTANCE_YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   /** Requests sent again elsewhere because their instance refused them or was lost. */
   static final String REROUTED_REQUESTS = "rerouted_requests";
+  /** Elements taken in before a checkpoint, not emitted by then, and sent again after a restore. */
+  static final String RESENT_AFTER_RESTORE = "resent_after_restore";
   private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -117,6 +122,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient boolean tickScheduled;
   private transient int rotation;
   private transient boolean closing;
+  private transient boolean finishing;
+  private transient MailboxExecutor anyMail;
 
   RpcClientOperator(ClientConfig config, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
     this.config = config;
@@ -146,6 +153,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     options = config.service.options();
     modelInputCoder = (Coder<Object>) config.service.inputCoder();
     modelOutputCoder = (Coder<Object>) config.service.outputCoder();
+    anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     unemitted = new ArrayDeque<>();
     buffer = new ArrayList<>();
     inFlight = new LinkedHashMap<>();
@@ -164,6 +172,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     metricsReportedNanos = System.nanoTime();
     if (!restored.isEmpty()) {
       LOG.info("{}: re-sending {} element(s) restored from a checkpoint", config.stepName, restored.size());
+      stepMetrics.getCounter(name(RESENT_AFTER_RESTORE)).inc(restored.size());
       for (WindowedValue<Object> wire : restored) {
         take(wire);
       }
@@ -176,9 +185,24 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   @Override
   public void processElement(StreamRecord<WindowedValue<Object>> record) throws Exception {
     take(record.getValue());
+    long since = System.nanoTime();
     while (unemitted.size() >= config.capacity) {
+      // News of instances (operator events) only arrive between records: with no instance to
+      // send to, stop waiting after a while so they can, at the cost of a few elements more.
+      if (!hasRoutableInstance() && System.nanoTime() - since > NO_INSTANCE_YIELD_NANOS) {
+        return;
+      }
       mailbox.yield();
     }
+  }
+
+  private boolean hasRoutableInstance() {
+    for (Instance c : instances.values()) {
+      if (c.routable()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void take(WindowedValue<Object> wire) throws Exception {
@@ -217,9 +241,17 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
 
   @Override
   public void finish() throws Exception {
+    // Flink quiesces the operator's timers before finish(): from here on this loop does what the
+    // timers did (flush, time-outs, retries), between the mails that bring answers and membership.
+    finishing = true;
     flush();
     while (!unemitted.isEmpty()) {
-      mailbox.yield();
+      // Operator events (news of instances) come through the task's own mailbox, at the lowest
+      // priority; the operators before this one have finished, so taking any mail is safe here.
+      if (!mailbox.tryYield() && !(!hasRoutableInstance() && anyMail.tryYield())) {
+        housekeeping();
+        Thread.sleep(FINISH_POLL_MILLIS);
+      }
     }
     releaseWatermarks();
     reportMetrics();
@@ -331,7 +363,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
   }
 
-  private void onStreamError(Instance from, Throwable error) {
+  private void onStreamError(Instance from, Throwable error) throws Exception {
     if (from.dead) {
       return;
     }
@@ -349,12 +381,23 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
     LOG.warn("{}: lost {} ({}); re-routing {} request(s)", config.stepName, from, Status.fromThrowable(error), lost.size());
     for (Request r : lost) {
+      // Counts as an attempt: an element that crashes every instance it reaches must end in the
+      // failure output, not restart the service forever.
       stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
-      dispatch(r);
+      attemptFailed(r, from + " was lost while it held the request: " + Status.fromThrowable(error), true);
     }
   }
 
   private void attemptFailed(Request r, String why) throws Exception {
+    attemptFailed(r, why, false);
+  }
+
+  /**
+   * @param isolate the request may have killed its instance: from its second such failure on,
+   *     its elements are retried one per request, so that only the element that crashes instances
+   *     runs out of attempts
+   */
+  private void attemptFailed(Request r, String why, boolean isolate) throws Exception {
     r.attempts++;
     stepMetrics.getCounter(name("failed_batches_counter")).inc();
     RetryPolicy policy = options.retryPolicy();
@@ -367,9 +410,19 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       return;
     }
     LOG.info("{}: attempt {} of a batch failed, retrying: {}", config.stepName, r.attempts, why);
-    r.instance = null;
-    r.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(policy.backoffAfter(r.attempts).getMillis());
-    retries.add(r);
+    long retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(policy.backoffAfter(r.attempts).getMillis());
+    if (isolate && r.attempts >= 2 && r.elements.size() > 1) {
+      for (Element e : r.elements) {
+        Request single = new Request(nextRequestId++, List.of(e));
+        single.attempts = r.attempts;
+        single.retryAtNanos = retryAt;
+        retries.add(single);
+      }
+    } else {
+      r.instance = null;
+      r.retryAtNanos = retryAt;
+      retries.add(r);
+    }
     scheduleTick();
   }
 
@@ -439,7 +492,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   // ---------------------------------------------------------------- time
 
   private void scheduleTick() {
-    if (tickScheduled || closing) {
+    if (tickScheduled || closing || finishing) {
       return;
     }
     tickScheduled = true;
@@ -449,6 +502,14 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
 
   private void tick() throws Exception {
     tickScheduled = false;
+    housekeeping();
+    if (!inFlight.isEmpty() || !waiting.isEmpty() || !retries.isEmpty()) {
+      scheduleTick();
+    }
+  }
+
+  /** Time-outs, due retries, waiting requests, metrics. */
+  private void housekeeping() throws Exception {
     long now = System.nanoTime();
     long timeout = TimeUnit.MILLISECONDS.toNanos(options.requestTimeout().getMillis());
     List<Request> expired = new ArrayList<>();
@@ -479,9 +540,6 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     dispatchWaiting();
     if (now - metricsReportedNanos > METRICS_REPORT_NANOS) {
       reportMetrics();
-    }
-    if (!inFlight.isEmpty() || !waiting.isEmpty() || !retries.isEmpty()) {
-      scheduleTick();
     }
   }
 

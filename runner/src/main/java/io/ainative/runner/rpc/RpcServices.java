@@ -134,7 +134,14 @@ public final class RpcServices {
       failureSdk = sdkWireCoder(failureId, components);
       failureTag = new OutputTag<>("failures", new CoderTypeInformation<>(failureWire, pipelineOptions));
     }
-    int capacity = Math.max(2 * options.maxBatchSize(), CAPACITY_BATCHES_PER_INSTANCE * options.maxBatchSize() * options.instances());
+    int asked = pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceClientCapacity();
+    if (asked < 0) {
+      throw new IllegalArgumentException("Invalid --inferenceClientCapacity=" + asked + ": use a positive number of elements, or 0 for the default");
+    }
+    int capacity =
+        asked > 0
+            ? asked
+            : Math.max(2 * options.maxBatchSize(), CAPACITY_BATCHES_PER_INSTANCE * options.maxBatchSize() * options.instances());
     ClientConfig config =
         new ClientConfig(
             service,

@@ -15,7 +15,11 @@ import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import io.ainative.runner.testing.JobVertices;
 import io.ainative.transforms.InferenceMetrics;
+import io.ainative.runner.AiNativePipelineResult;
+import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceResult;
+import io.ainative.transforms.InferenceStep;
+import io.ainative.transforms.RetryPolicy;
 import io.ainative.transforms.ModelSpec;
 import io.ainative.transforms.RunInference;
 import java.nio.file.Path;
@@ -36,10 +40,16 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.PortablePipelineOptions;
+import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
 import org.junit.Before;
 import org.junit.BeforeClass;
 import org.junit.Rule;
@@ -87,6 +97,9 @@ public class RpcOperatorITCase {
     WARMUP_NANOS.set(0);
     FIRST_REAL_NANOS.set(0);
     RESULTS.clear();
+    FAILURES.clear();
+    FAILED_ONCE.set(false);
+    FIRST_RESULT_NANOS.set(0);
     DELIVERIES.set(0);
     ARRIVALS.clear();
   }
@@ -105,6 +118,16 @@ public class RpcOperatorITCase {
     return new NDList(manager.create(pixels, new Shape(1, SIZE, SIZE)));
   }
 
+  static final float POISON_MARK = 666f;
+
+  /** Pre-processing that crashes its instance every time it sees the poison mark. */
+  static NDList poisonPreProcess(NDManager manager, float[] pixels) {
+    if (pixels[0] == POISON_MARK) {
+      throw new InjectedCrash();
+    }
+    return new NDList(manager.create(pixels, new Shape(1, SIZE, SIZE)));
+  }
+
   static int label(NDList output) {
     return (int) output.singletonOrThrow().argMax().getLong();
   }
@@ -118,6 +141,41 @@ public class RpcOperatorITCase {
     float[] pixels = new float[SIZE * SIZE];
     pixels[0] = WARMUP_MARK;
     return pixels;
+  }
+
+  static final AtomicBoolean FAILED_ONCE = new AtomicBoolean();
+  static final AtomicLong FIRST_RESULT_NANOS = new AtomicLong();
+
+  /** Slow pre-processing, so requests are in flight whenever a checkpoint is taken. */
+  static NDList slowPreProcess(NDManager manager, float[] pixels) {
+    try {
+      Thread.sleep(2);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return new NDList(manager.create(pixels, new Shape(1, SIZE, SIZE)));
+  }
+
+  /** Fails its task once, after results have flowed for a while (several checkpoints). */
+  static final class FailOnce extends DoFn<KV<Integer, InferenceResult<float[], Integer>>, KV<Integer, InferenceResult<float[], Integer>>> {
+    @ProcessElement
+    public void process(@Element KV<Integer, InferenceResult<float[], Integer>> result, OutputReceiver<KV<Integer, InferenceResult<float[], Integer>>> out) {
+      long now = System.nanoTime();
+      FIRST_RESULT_NANOS.compareAndSet(0, now);
+      if (now - FIRST_RESULT_NANOS.get() > 3_000_000_000L && FAILED_ONCE.compareAndSet(false, true)) {
+        throw new IllegalStateException("failing the pipeline once, on purpose");
+      }
+      out.output(result);
+    }
+  }
+
+  static final Map<Integer, InferenceStep> FAILURES = new ConcurrentHashMap<>();
+
+  static final class CollectFailures extends DoFn<InferenceFailure<KV<Integer, float[]>>, Void> {
+    @ProcessElement
+    public void process(@Element InferenceFailure<KV<Integer, float[]>> failure) {
+      FAILURES.put(failure.getElement().getKey(), failure.getStep());
+    }
   }
 
   static final class Collect extends DoFn<KV<Integer, InferenceResult<float[], Integer>>, Void> {
@@ -157,12 +215,16 @@ public class RpcOperatorITCase {
   }
 
   private static long rerouted(PipelineResult result) {
+    return counter(result, RpcClientOperator.REROUTED_REQUESTS);
+  }
+
+  private static long counter(PipelineResult result, String name) {
     long sum = 0;
     for (MetricResult<Long> c :
         result.metrics()
             .queryMetrics(
                 MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, RpcClientOperator.REROUTED_REQUESTS))
+                    .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, name))
                     .build())
             .getCounters()) {
       sum += c.getAttempted();
@@ -246,5 +308,117 @@ public class RpcOperatorITCase {
     assertThat("requests an instance refused (it was not ready)", rerouted(result), equalTo(0L));
     assertThat("the warm-up ran", WARMUP_NANOS.get(), greaterThan(0L));
     assertThat("the first real element came after the warm-up", FIRST_REAL_NANOS.get() - WARMUP_NANOS.get(), greaterThan(0L));
+  }
+
+  @Test
+  public void restoreFromCheckpoint_resendsInFlightElements_andLosesNothing() throws Exception {
+    int n = 3000;
+    Path conf = tmp.newFolder().toPath();
+    JobVertices.restPortIn(conf);
+    // Create's source holds every image: more state than the JobManager keeps in memory.
+    java.nio.file.Files.writeString(conf.resolve("config.yaml"),
+        "state.checkpoints.dir: " + tmp.newFolder().toURI() + "\n", java.nio.file.StandardOpenOption.APPEND);
+    // The client takes every element in at once, so the source's one bundle ends at once; the
+    // impulse source stays up for 15 s (instead of finishing, which would start the end of input
+    // and hold checkpoints back until every element is answered), so checkpoints every 200 ms
+    // each hold elements that still wait for the slow model.
+    Pipeline p = Pipeline.create(options(conf,
+        "--checkpointingInterval=200", "--shutdownSourcesAfterIdleMs=15000", "--inferenceClientCapacity=" + n));
+    ModelSpec<float[], Integer> spec =
+        ModelSpec.<float[], Integer>builder()
+            .setModelUri(model.toString())
+            .optModelName(ShapesClassifier.MODEL_NAME)
+            .optBlock(ShapesClassifier::newBlock)
+            .setProcessing(RpcOperatorITCase::slowPreProcess, RpcOperatorITCase::label)
+            .build();
+    p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
+        .apply("Classify", RunInference.<Integer, float[], Integer>keyed(spec)
+            .withOutputCoder(VarIntCoder.of())
+            .withBatchSize(1, 8))
+        .apply("FailOnce", ParDo.of(new FailOnce()))
+        .apply("Collect", ParDo.of(new Collect()));
+
+    PipelineResult result = p.run();
+    assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat("the pipeline failed once", FAILED_ONCE.get(), equalTo(true));
+    assertThat("every input has a result", RESULTS.size(), equalTo(n));
+    assertThat("in-flight elements were sent again after the restore",
+        counter(result, RpcClientOperator.RESENT_AFTER_RESTORE), greaterThan(0L));
+  }
+
+  @Test
+  public void elementThatCrashesEveryInstance_endsInTheFailureOutput_andTheRestSucceed() throws Exception {
+    int n = 400;
+    int poison = 123;
+    Path conf = tmp.newFolder().toPath();
+    JobVertices.restPortIn(conf);
+    Pipeline p = Pipeline.create(options(conf));
+    ModelSpec<float[], Integer> spec =
+        ModelSpec.<float[], Integer>builder()
+            .setModelUri(model.toString())
+            .optModelName(ShapesClassifier.MODEL_NAME)
+            .optBlock(ShapesClassifier::newBlock)
+            .setProcessing(RpcOperatorITCase::poisonPreProcess, RpcOperatorITCase::label)
+            .build();
+    List<KV<Integer, float[]>> inputs = images(n, -1);
+    inputs.get(poison).getValue()[0] = POISON_MARK;
+    WithFailures.Result<PCollection<KV<Integer, InferenceResult<float[], Integer>>>, InferenceFailure<KV<Integer, float[]>>> out =
+        p.apply(Create.of(inputs).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
+            .apply("Classify", RunInference.<Integer, float[], Integer>keyed(spec)
+                .withOutputCoder(VarIntCoder.of())
+                .withInstances(2)
+                .withBatchSize(1, 8)
+                .withRetryPolicy(RetryPolicy.exponential(3, org.joda.time.Duration.millis(100), org.joda.time.Duration.millis(200)))
+                .withFailures());
+    out.output().apply("Collect", ParDo.of(new Collect()));
+    out.failures().apply("CollectFailures", ParDo.of(new CollectFailures()));
+
+    PipelineResult result = p.run();
+    assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat("every other input has its result", RESULTS.size(), equalTo(n - 1));
+    assertThat("the poison has none", RESULTS.containsKey(poison), equalTo(false));
+    assertThat("the poison is the only failure", FAILURES, equalTo(Map.of(poison, InferenceStep.INFERENCE)));
+  }
+
+  @Test
+  public void twoRunInferenceTransforms_getAServiceEach() throws Exception {
+    int n = 300;
+    Path conf = tmp.newFolder().toPath();
+    int restPort = JobVertices.restPortIn(conf);
+    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0"));
+    ModelSpec<float[], Integer> spec = ShapesClassifier.batchSpecBuilder(model, SIZE, 1).build();
+    p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
+        .apply("First", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of()))
+        .apply("Again", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.integers(), TypeDescriptor.of(float[].class)))
+            .via((KV<Integer, InferenceResult<float[], Integer>> r) -> KV.of(r.getKey(), r.getValue().getInput())))
+        .setCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of()))
+        .apply("Second", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of()))
+        .apply("Collect", ParDo.of(new Collect()));
+
+    AiNativePipelineResult result = (AiNativePipelineResult) p.run();
+    JobVertices rest = new JobVertices(restPort, result.getJobId().toString());
+    JobVertices.Snapshot running = rest.await(s -> !s.attempts.isEmpty(), "the job's vertices are listed");
+    assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat(RESULTS.size(), equalTo(n));
+    long services = running.attempts.keySet().stream().filter(v -> v.endsWith("(inference service)")).count();
+    assertThat("service vertices in " + running.attempts.keySet(), services, equalTo(2L));
+    for (String step : List.of("First", "Second")) {
+      long inferences = 0;
+      for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
+          .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, "num_inferences"))
+          .addStep(step).build()).getCounters()) {
+        inferences += c.getAttempted();
+      }
+      assertThat("inferences of " + step, inferences, equalTo((long) n));
+    }
+  }
+
+  private static int firstMissing(int wanted) {
+    for (int id = 0; id < wanted; id++) {
+      if (!RESULTS.containsKey(id)) {
+        return id;
+      }
+    }
+    return -1;
   }
 }
