@@ -24,6 +24,7 @@ public final class NativeTranslators {
   public static Map<String, PTransformTranslator<StreamingTranslationContext>> byUrn() {
     return Map.of(
         NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator(),
-        NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator());
+        NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator(),
+        NativeUrns.TEST_STREAM, new TestStreamTranslator());
   }
 }
