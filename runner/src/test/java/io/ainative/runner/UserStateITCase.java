@@ -2,6 +2,7 @@ package io.ainative.runner;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
@@ -28,9 +29,15 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TimestampedValue;
+import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.Test;
 
@@ -93,6 +100,32 @@ public class UserStateITCase {
         p.apply(Create.of(keyedWords(ELEMENTS)).withCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of())))
             .apply(ParDo.of(new CountWords()));
     PAssert.that(counts).containsInAnyOrder(expectedWordCounts(ELEMENTS));
+    assertThat(p.run().waitUntilFinish(), is(PipelineResult.State.DONE));
+  }
+
+  @Test
+  public void mapState_inFixedWindows_isKeptPerWindow_untilTheWindowExpires() {
+    TestPipeline p = pipeline(options());
+    List<TimestampedValue<KV<String, String>>> elements = new ArrayList<>();
+    Map<String, Map<String, Integer>> expected = new TreeMap<>();
+    for (long i = 0; i < ELEMENTS; i++) {
+      elements.add(TimestampedValue.of(KV.of(key(i), word(i)), Instant.ofEpochMilli(i)));
+      expected.computeIfAbsent(key(i) + "@" + (i / 40) * 40, k -> new TreeMap<>()).merge(word(i), 1, Integer::sum);
+    }
+    PCollection<KV<String, Map<String, Integer>>> counts =
+        p.apply(Create.timestamped(elements).withCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of())))
+            .apply(Window.into(FixedWindows.of(Duration.millis(40))))
+            .apply(ParDo.of(new CountWordsPerWindow()));
+    List<KV<String, Map<String, Integer>>> expectedList = new ArrayList<>();
+    expected.forEach((k, v) -> expectedList.add(KV.of(k, v)));
+    PAssert.that(counts).inWindow(new IntervalWindow(Instant.ofEpochMilli(40), Instant.ofEpochMilli(80)))
+        .satisfies(inWindow -> {
+          for (KV<String, Map<String, Integer>> kv : inWindow) {
+            assertThat(kv.getKey(), endsWith("@40"));
+          }
+          return null;
+        });
+    PAssert.that(counts.apply(Window.into(new GlobalWindows()))).containsInAnyOrder(expectedList);
     assertThat(p.run().waitUntilFinish(), is(PipelineResult.State.DONE));
   }
 
@@ -196,6 +229,31 @@ public class UserStateITCase {
         sorted.put(entry.getKey(), entry.getValue());
       }
       out.output(KV.of(key, sorted));
+    }
+  }
+
+  /** {@link CountWords} per window: emits "key@windowStart" and the window's counts at its expiry. */
+  static class CountWordsPerWindow extends DoFn<KV<String, String>, KV<String, Map<String, Integer>>> {
+    @StateId("counts")
+    private final StateSpec<MapState<String, Integer>> countsSpec = StateSpecs.map(StringUtf8Coder.of(), VarIntCoder.of());
+
+    @ProcessElement
+    public void process(@Element KV<String, String> element, @StateId("counts") MapState<String, Integer> counts) {
+      Integer before = counts.get(element.getValue()).read();
+      counts.put(element.getValue(), before == null ? 1 : before + 1);
+    }
+
+    @OnWindowExpiration
+    public void expire(
+        @Key String key,
+        BoundedWindow window,
+        @StateId("counts") MapState<String, Integer> counts,
+        OutputReceiver<KV<String, Map<String, Integer>>> out) {
+      Map<String, Integer> sorted = new TreeMap<>();
+      for (Map.Entry<String, Integer> entry : counts.entries().read()) {
+        sorted.put(entry.getKey(), entry.getValue());
+      }
+      out.output(KV.of(key + "@" + ((IntervalWindow) window).start().getMillis(), sorted));
     }
   }
 

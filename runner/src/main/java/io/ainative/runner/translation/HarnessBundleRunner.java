@@ -35,15 +35,21 @@ final class HarnessBundleRunner<InputT, OutputT> implements DoFnRunner<InputT, O
   private final DoFnRunner<InputT, OutputT> delegate;
   private final KeySelector<WindowedValue<InputT>, ByteBuffer> keySelector;
   private final boolean keyScoped;
+  private final Runnable afterBundle;
   private boolean inProgress;
   /** The key of the harness bundle in progress when key-scoped, else null; read on gRPC threads. */
   private volatile ByteBuffer bundleKey;
 
+  /** @param afterBundle runs on the task thread after each harness bundle finished, without the state lock */
   HarnessBundleRunner(
-      DoFnRunner<InputT, OutputT> delegate, KeySelector<WindowedValue<InputT>, ByteBuffer> keySelector, boolean keyScoped) {
+      DoFnRunner<InputT, OutputT> delegate,
+      KeySelector<WindowedValue<InputT>, ByteBuffer> keySelector,
+      boolean keyScoped,
+      Runnable afterBundle) {
     this.delegate = delegate;
     this.keySelector = keySelector;
     this.keyScoped = keyScoped;
+    this.afterBundle = afterBundle;
   }
 
   /** The key of the harness bundle in progress if bundles are scoped to one key, else null. */
@@ -77,6 +83,7 @@ final class HarnessBundleRunner<InputT, OutputT> implements DoFnRunner<InputT, O
       inProgress = false;
       bundleKey = null;
     }
+    afterBundle.run();
   }
 
   @Override

@@ -3,13 +3,19 @@ package io.ainative.runner.translation;
 import io.ainative.runner.translation.state.UserStateKinds;
 import io.ainative.runner.translation.state.UserStateRequestHandler;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.Lock;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.core.DoFnRunner;
+import org.apache.beam.runners.core.StateNamespaces;
+import org.apache.beam.runners.core.StateNamespaces.WindowNamespace;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.flink.translation.functions.FlinkExecutableStageContextFactory;
@@ -22,6 +28,7 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
@@ -37,6 +44,9 @@ import org.apache.flink.api.java.functions.KeySelector;
  * checkpointed and restored with them; window-expiration timers are set by {@link
  * WindowExpirationRunner}.
  *
+ * <p>When Beam's state-cleanup timer of a window fires, the runner's states of that key and window
+ * are cleared after the harness bundle, under the condition Beam's cleaner applies to bag states.
+ *
  * <p>Stages with multimap-protocol states (map, set, multimap) run one key per harness bundle
  * ({@link HarnessBundleRunner}), because Beam 2.62's Java SDK harness leaves the key out of those
  * requests.
@@ -50,12 +60,19 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
 
   private static final long serialVersionUID = 1L;
   static final String BEAM_HANDLER_FIELD = "stateRequestHandler";
+  /** Beam's state-cleanup timer (ExecutableStageDoFnOperator.CleanupTimer.GC_TIMER_ID, private). */
+  static final String STATE_CLEANUP_TIMER_ID = "__user-state-cleanup__";
 
   private final UserStateKinds userStates;
   private final KeySelector<WindowedValue<InputT>, ByteBuffer> stateKeySelector;
   private final List<String> windowExpirationFamilies;
   private final boolean keyScoped;
   private transient HarnessBundleRunner<InputT, OutputT> harnessBundles;
+  private transient UserStateRequestHandler userStateHandler;
+  /** Keys and windows whose state-cleanup timer fired in the harness bundle in progress. */
+  private transient ArrayDeque<KV<ByteBuffer, BoundedWindow>> expiredWindows;
+  /** Beam's {@code FlinkTimerInternals#hasPendingEventTimeTimers(long)}, bound to this operator's. */
+  private transient PendingTimers pendingTimers;
 
   @SuppressWarnings({"rawtypes", "unchecked"})
   StatefulStageOperator(
@@ -108,6 +125,10 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
     installUserStateHandler();
+    expiredWindows = new ArrayDeque<>();
+    if (userStates.any()) {
+      pendingTimers = PendingTimers.of(stepContext.timerInternals());
+    }
     DoFnRunner<InputT, OutputT> runner = super.createWrappingDoFnRunner(wrappedRunner, stepContext);
     if (!windowExpirationFamilies.isEmpty()) {
       runner =
@@ -121,7 +142,7 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
               windowingStrategy);
     }
     // Outermost: a new key's bundle starts before anything else happens for its element.
-    harnessBundles = new HarnessBundleRunner<>(runner, stateKeySelector, keyScoped);
+    harnessBundles = new HarnessBundleRunner<>(runner, stateKeySelector, keyScoped, this::clearExpiredUserState);
     return harnessBundles;
   }
 
@@ -134,8 +155,73 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
     }
     harnessBundles.enter(key);
     super.fireTimerInternal(key, timer);
+    if (userStateHandler != null && STATE_CLEANUP_TIMER_ID.equals(timer.getTimerId()) && timer.getNamespace() instanceof WindowNamespace) {
+      expiredWindows.add(KV.of(key, ((WindowNamespace<?>) timer.getNamespace()).getWindow()));
+    }
     if (windowExpiration) {
       harnessBundles.cut();
+    }
+  }
+
+  /**
+   * Clears the runner-served states of the windows whose cleanup timer fired in the bundle that just
+   * finished, as Beam's state cleaner does for bag states at the same point (which knows only those):
+   * unless event-time timers at or before the window's end are still pending for the key, in which
+   * case Beam sets the cleanup timer again and this runs again when it fires.
+   */
+  private void clearExpiredUserState() {
+    if (expiredWindows.isEmpty()) {
+      return;
+    }
+    Lock lock = getLockToAcquireForStateAccessDuringBundles();
+    lock.lock();
+    try {
+      while (!expiredWindows.isEmpty()) {
+        KV<ByteBuffer, BoundedWindow> expired = expiredWindows.remove();
+        getKeyedStateBackend().setCurrentKey(expired.getKey());
+        if (!pendingTimers.atOrBefore(expired.getValue().maxTimestamp().getMillis())) {
+          userStateHandler.clearNamespace(StateNamespaces.window(windowCoder(), expired.getValue()).stringKey());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Coder<BoundedWindow> windowCoder() {
+    return (Coder<BoundedWindow>) windowingStrategy.getWindowFn().windowCoder();
+  }
+
+  /** Beam's check for pending event-time timers of the current key, public on a package-private class. */
+  private static final class PendingTimers {
+    private final Object timerInternals;
+    private final Method method;
+
+    private PendingTimers(Object timerInternals, Method method) {
+      this.timerInternals = timerInternals;
+      this.method = method;
+    }
+
+    static PendingTimers of(Object timerInternals) {
+      try {
+        Method method = timerInternals.getClass().getMethod("hasPendingEventTimeTimers", long.class);
+        method.setAccessible(true);
+        return new PendingTimers(timerInternals, method);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        throw new IllegalStateException(
+            "Beam's timer internals (" + timerInternals.getClass().getName() + ") have no hasPendingEventTimeTimers(long)", e);
+      }
+    }
+
+    boolean atOrBefore(long maxTimestamp) {
+      try {
+        return (Boolean) method.invoke(timerInternals, maxTimestamp);
+      } catch (InvocationTargetException e) {
+        throw new IllegalStateException("Checking pending timers failed", e.getCause());
+      } catch (IllegalAccessException e) {
+        throw new IllegalStateException("Checking pending timers failed", e);
+      }
     }
   }
 
@@ -176,8 +262,7 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
       if (beams == null) {
         throw new IllegalStateException("Beam's operator has not built its state handler yet");
       }
-      field.set(
-          this,
+      userStateHandler =
           new UserStateRequestHandler(
               beams,
               userStates,
@@ -186,7 +271,8 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
               (Coder<BoundedWindow>) windowingStrategy.getWindowFn().windowCoder(),
               () -> harnessBundles == null ? null : harnessBundles.bundleKey(),
               keyScoped,
-              serializedOptions));
+              serializedOptions);
+      field.set(this, userStateHandler);
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException(
           "Cannot install the runner's user state handler into Beam's ExecutableStageDoFnOperator (field '"

@@ -123,6 +123,13 @@ final class MultimapUserStateHandler {
     });
   }
 
+  /** Clears every multimap-protocol state of the current key in {@code namespace}; the caller holds the lock and set the key. */
+  void clearNamespace(String namespace) {
+    for (MapStateDescriptor<ByteString, ByteString> descriptor : descriptors.values()) {
+      state(namespace, descriptor).clear();
+    }
+  }
+
   private MapStateDescriptor<ByteString, ByteString> descriptor(String userStateId) {
     MapStateDescriptor<ByteString, ByteString> descriptor = descriptors.get(userStateId);
     if (descriptor == null) {

@@ -114,6 +114,17 @@ final class OrderedListUserStateHandler {
     });
   }
 
+  /** Clears every ordered-list state of the current key in {@code namespace}; the caller holds the lock and set the key. */
+  void clearNamespace(String namespace) {
+    for (MapStateDescriptor<Long, ByteString> descriptor : descriptors.values()) {
+      try {
+        access.backend().getPartitionedState(namespace, StringSerializer.INSTANCE, descriptor).clear();
+      } catch (Exception e) {
+        throw new IllegalStateException("Cannot clear Flink state '" + descriptor.getName() + "'", e);
+      }
+    }
+  }
+
   /**
    * Splits appended data into its entries, grouped by sort key in the order they came.
    *

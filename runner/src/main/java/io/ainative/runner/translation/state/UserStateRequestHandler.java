@@ -86,6 +86,15 @@ public final class UserStateRequestHandler implements StateRequestHandler {
     return CompletableFuture.completedFuture(response.setId(request.getId()));
   }
 
+  /**
+   * Clears the runner-served states of the backend's current key in {@code namespace}, for a window
+   * whose state Beam's cleaner clears. The caller holds the state-backend lock and set the key.
+   */
+  public void clearNamespace(String namespace) {
+    multimap.clearNamespace(namespace);
+    orderedList.clearNamespace(namespace);
+  }
+
   @Override
   public Iterable<CacheToken> getCacheTokens() {
     if (!keyScoped) {
