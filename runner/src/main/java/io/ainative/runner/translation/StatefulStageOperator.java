@@ -38,8 +38,8 @@ import org.apache.flink.api.java.functions.KeySelector;
 
 /**
  * Beam's {@link ExecutableStageDoFnOperator} for a stage with user state the runner serves itself
- * (map, set, multimap, ordered list; see {@link UserStateKinds}) or with an {@code
- * @OnWindowExpiration} method. The state requests of those kinds go to {@link
+ * (map, set, multimap, ordered list; see {@link UserStateKinds}) or with a window-expiration
+ * callback ({@code @OnWindowExpiration}). The state requests of those kinds go to {@link
  * UserStateRequestHandler}, backed by Flink keyed state beside Beam's bag states, so they are
  * checkpointed and restored with them; window-expiration timers are set by {@link
  * WindowExpirationRunner}.
