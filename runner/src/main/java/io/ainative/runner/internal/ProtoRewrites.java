@@ -42,17 +42,22 @@ final class ProtoRewrites {
   }
 
   /**
-   * Renames every fused executable stage to {@link NativeUrns#EXECUTABLE_STAGE}, so the runner's
-   * own stage translation runs instead of Beam's (see {@code ExecutableStageTranslator}).
+   * Renames every fused executable stage to {@link NativeUrns#EXECUTABLE_STAGE} and every TestStream
+   * to {@link NativeUrns#TEST_STREAM}, so the runner's own translations run instead of Beam's (see
+   * {@code ExecutableStageTranslator}, {@code TestStreamTranslator}).
    */
   static RunnerApi.Pipeline ownExecutableStages(RunnerApi.Pipeline fused) {
     RunnerApi.Pipeline.Builder builder = fused.toBuilder();
     RunnerApi.Components.Builder components = builder.getComponentsBuilder();
     for (String id : fused.getRootTransformIdsList()) {
       RunnerApi.PTransform transform = fused.getComponents().getTransformsOrThrow(id);
-      if (ExecutableStage.URN.equals(transform.getSpec().getUrn())) {
+      String ownUrn =
+          ExecutableStage.URN.equals(transform.getSpec().getUrn())
+              ? NativeUrns.EXECUTABLE_STAGE
+              : PTransformTranslation.TEST_STREAM_TRANSFORM_URN.equals(transform.getSpec().getUrn()) ? NativeUrns.TEST_STREAM : null;
+      if (ownUrn != null) {
         RunnerApi.PTransform.Builder own = transform.toBuilder();
-        own.getSpecBuilder().setUrn(NativeUrns.EXECUTABLE_STAGE);
+        own.getSpecBuilder().setUrn(ownUrn);
         components.putTransforms(id, own.build());
       }
     }

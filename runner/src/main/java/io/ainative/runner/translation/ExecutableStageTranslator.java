@@ -1,5 +1,6 @@
 package io.ainative.runner.translation;
 
+import io.ainative.runner.translation.state.UserStateKinds;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -119,25 +120,52 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     SideInputMaterializer.Result sideInputs =
         SideInputMaterializer.materialize(transform.getUniqueName(), stage, components, context);
 
-    DoFnOperator<Object, Object> operator =
-        new ExecutableStageDoFnOperator<>(
-            transform.getUniqueName(),
-            inputCoder,
-            new HashMap<>(),
-            mainTag,
-            additionalTags,
-            new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
-            sideInputs.viewsByUnionTag,
-            sideInputs.views(),
-            sideInputs.viewsById,
-            context.getPipelineOptions(),
-            stage,
-            context.getJobInfo(),
-            FlinkExecutableStageContextFactory.getInstance(),
-            tagByCollection,
-            PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
-            keyCoder,
-            keySelector);
+    UserStateKinds userStates = UserStateKinds.of(stage);
+    List<String> windowExpirationFamilies = StatefulStageOperator.windowExpirationFamilies(stage);
+    DoFnOperator<Object, Object> operator;
+    if (userStates.any() || !windowExpirationFamilies.isEmpty()) {
+      // Map, set, multimap or ordered-list state, @OnWindowExpiration: the runner serves those itself.
+      operator =
+          new StatefulStageOperator<>(
+              transform.getUniqueName(),
+              inputCoder,
+              new HashMap<>(),
+              mainTag,
+              additionalTags,
+              new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
+              sideInputs.viewsByUnionTag,
+              sideInputs.views(),
+              sideInputs.viewsById,
+              context.getPipelineOptions(),
+              stage,
+              context.getJobInfo(),
+              tagByCollection,
+              PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
+              keyCoder,
+              keySelector,
+              userStates,
+              windowExpirationFamilies);
+    } else {
+      operator =
+          new ExecutableStageDoFnOperator<>(
+              transform.getUniqueName(),
+              inputCoder,
+              new HashMap<>(),
+              mainTag,
+              additionalTags,
+              new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
+              sideInputs.viewsByUnionTag,
+              sideInputs.views(),
+              sideInputs.viewsById,
+              context.getPipelineOptions(),
+              stage,
+              context.getJobInfo(),
+              FlinkExecutableStageContextFactory.getInstance(),
+              tagByCollection,
+              PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
+              keyCoder,
+              keySelector);
+    }
 
     CoderTypeInformation<WindowedValue<Object>> mainType =
         mainTag == null ? null : new CoderTypeInformation(outputCoders.get(mainTag), context.getPipelineOptions());

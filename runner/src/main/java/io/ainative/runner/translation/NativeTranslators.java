@@ -24,6 +24,7 @@ public final class NativeTranslators {
     return Map.of(
         NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator(),
         NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator(),
-        NativeUrns.RUN_INFERENCE, new RunInferenceTranslator());
+        NativeUrns.RUN_INFERENCE, new RunInferenceTranslator(),
+        NativeUrns.TEST_STREAM, new TestStreamTranslator());
   }
 }

@@ -29,7 +29,14 @@ public final class NativeUrns {
    */
   public static final String RUN_INFERENCE = io.ainative.transforms.RunInferencePayload.URN;
 
-  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE, RUN_INFERENCE);
+  /**
+   * A TestStream, translated by the runner's own {@link TestStreamTranslator} instead of Beam's,
+   * which emits elements in the SDK's representation where the runner's is expected. The runner
+   * renames TestStreams to it after fusion.
+   */
+  public static final String TEST_STREAM = "beam:transform:ainative:test_stream:v1";
+
+  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE, RUN_INFERENCE, TEST_STREAM);
 
   private NativeUrns() {}
 
