@@ -263,7 +263,13 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
                 if (cause instanceof Error) {
                   LOG.error("A model copy of {} threw an Error; the service is broken", spec.modelUri(), cause);
                   broken.completeExceptionally(cause);
-                  return error(request, Status.UNAVAILABLE, "the inference service is broken: " + cause);
+                  // ABORTED, not UNAVAILABLE: this request was being served when the model broke,
+                  // so one of its elements may be what broke it.
+                  return error(request, Status.ABORTED, "the inference service broke while serving this request: " + cause);
+                }
+                if (broken.isDone()) {
+                  // Dropped because another request broke the model: not this request's fault.
+                  return error(request, Status.UNAVAILABLE, "the inference service is broken: " + brokenReason());
                 }
                 return error(request, Status.INTERNAL, "the batch failed: " + cause);
               }

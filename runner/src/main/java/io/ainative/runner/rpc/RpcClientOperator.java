@@ -124,6 +124,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient boolean closing;
   private transient boolean finishing;
   private transient MailboxExecutor anyMail;
+  /** Suspects wait here while another one is on its way. */
+  private transient ArrayDeque<Request> suspects;
+  private transient @Nullable Request suspectInFlight;
 
   RpcClientOperator(ClientConfig config, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
     this.config = config;
@@ -158,6 +161,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     buffer = new ArrayList<>();
     inFlight = new LinkedHashMap<>();
     waiting = new ArrayDeque<>();
+    suspects = new ArrayDeque<>();
     retries = new PriorityQueue<>((a, b) -> Long.compare(a.retryAtNanos, b.retryAtNanos));
     heldWatermarks = new ArrayDeque<>();
     instances = new HashMap<>();
@@ -272,6 +276,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   }
 
   private void dispatch(Request r) {
+    if (r.suspect && suspectInFlight != null && suspectInFlight != r) {
+      suspects.addLast(r);
+      return;
+    }
     Instance target = pick();
     if (target == null) {
       if (r.waitingSinceNanos == 0) {
@@ -291,6 +299,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       request.addElements(ByteString.copyFrom(e.payload));
     }
     target.requests.onNext(request.build());
+    if (r.suspect) {
+      suspectInFlight = r;
+    }
     scheduleTick();
   }
 
@@ -328,6 +339,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
     inFlight.remove(r.id);
     from.outstanding -= r.elements.size();
+    leftFlight(r);
     Status.Code code = Status.fromCodeValue(response.getStatusCode()).getCode();
     if (code == Status.Code.OK) {
       if (response.getResultsCount() != r.elements.size()) {
@@ -351,6 +363,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       }
       stepMetrics.getCounter(name("num_inferences")).inc(successes);
       emitReady();
+    } else if (code == Status.Code.ABORTED) {
+      from.refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
+      lost(r, from + " broke while serving the request: " + response.getStatusMessage());
     } else if (code == Status.Code.UNAVAILABLE) {
       // Loading, draining or broken: not this request's fault. Route elsewhere for a while; a
       // draining or broken instance leaves the membership meanwhile.
@@ -381,23 +396,44 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
     LOG.warn("{}: lost {} ({}); re-routing {} request(s)", config.stepName, from, Status.fromThrowable(error), lost.size());
     for (Request r : lost) {
-      // Counts as an attempt: an element that crashes every instance it reaches must end in the
-      // failure output, not restart the service forever.
-      stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
-      attemptFailed(r, from + " was lost while it held the request: " + Status.fromThrowable(error), true);
+      leftFlight(r);
+      lost(r, from + " was lost while it held the request: " + Status.fromThrowable(error));
+    }
+  }
+
+  /**
+   * The instance serving {@code r} died or broke: any of its elements may be why. Not charged,
+   * unless it was a suspect already (then it likely is the reason): its elements are sent again
+   * one at a time, alone.
+   */
+  private void lost(Request r, String why) throws Exception {
+    stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
+    if (r.suspect) {
+      // An element that crashes every instance it reaches runs out of attempts this way and ends
+      // in the failure output.
+      attemptFailed(r, why);
+      return;
+    }
+    for (Element e : r.elements) {
+      Request single = new Request(nextRequestId++, List.of(e));
+      single.attempts = r.attempts;
+      single.suspect = true;
+      dispatch(single);
+    }
+  }
+
+  /** A request is no longer on its way to an instance; lets the next suspect go. */
+  private void leftFlight(Request r) {
+    if (suspectInFlight == r) {
+      suspectInFlight = null;
+      Request next = suspects.pollFirst();
+      if (next != null) {
+        dispatch(next);
+      }
     }
   }
 
   private void attemptFailed(Request r, String why) throws Exception {
-    attemptFailed(r, why, false);
-  }
-
-  /**
-   * @param isolate the request may have killed its instance: from its second such failure on,
-   *     its elements are retried one per request, so that only the element that crashes instances
-   *     runs out of attempts
-   */
-  private void attemptFailed(Request r, String why, boolean isolate) throws Exception {
     r.attempts++;
     stepMetrics.getCounter(name("failed_batches_counter")).inc();
     RetryPolicy policy = options.retryPolicy();
@@ -410,19 +446,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       return;
     }
     LOG.info("{}: attempt {} of a batch failed, retrying: {}", config.stepName, r.attempts, why);
-    long retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(policy.backoffAfter(r.attempts).getMillis());
-    if (isolate && r.attempts >= 2 && r.elements.size() > 1) {
-      for (Element e : r.elements) {
-        Request single = new Request(nextRequestId++, List.of(e));
-        single.attempts = r.attempts;
-        single.retryAtNanos = retryAt;
-        retries.add(single);
-      }
-    } else {
-      r.instance = null;
-      r.retryAtNanos = retryAt;
-      retries.add(r);
-    }
+    r.instance = null;
+    r.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(policy.backoffAfter(r.attempts).getMillis());
+    retries.add(r);
     scheduleTick();
   }
 
@@ -522,6 +548,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       }
     }
     for (Request r : expired) {
+      leftFlight(r);
       attemptFailed(r, r.instance + " did not answer within " + options.requestTimeout());
     }
     int n = waiting.size();
@@ -710,6 +737,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     long waitingSinceNanos;
     long retryAtNanos;
     int attempts;
+    /** Was in flight on an instance that was lost: travels alone, one suspect at a time. */
+    boolean suspect;
 
     Request(long id, List<Element> elements) {
       this.id = id;

@@ -182,6 +182,12 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
       }
     }
     if (g != null) {
+      if (s != null && s.broken().isDone()) {
+        // Let the refusals of the requests the broken model dropped reach their clients, so they
+        // re-route them instead of taking the lost stream for a crash they caused.
+        g.shutdown();
+        g.awaitTermination(1, TimeUnit.SECONDS);
+      }
       // Clients keep their streams open; ending them tells the clients at once.
       g.shutdownNow();
       g.awaitTermination(5, TimeUnit.SECONDS);
