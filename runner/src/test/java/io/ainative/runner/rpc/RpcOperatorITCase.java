@@ -128,6 +128,15 @@ public class RpcOperatorITCase {
     return new NDList(manager.create(pixels, new Shape(1, SIZE, SIZE)));
   }
 
+  /** The trained shapes model with {@code pre} as its pre-processing. */
+  static ModelSpec.Builder<float[], Integer> spec(ModelSpec.PreProcessFn<float[]> pre) {
+    return ModelSpec.<float[], Integer>builder()
+        .setModelUri(model.toString())
+        .optModelName(ShapesClassifier.MODEL_NAME)
+        .optBlock(ShapesClassifier::newBlock)
+        .setProcessing(pre, RpcOperatorITCase::label);
+  }
+
   static int label(NDList output) {
     return (int) output.singletonOrThrow().argMax().getLong();
   }
@@ -239,12 +248,7 @@ public class RpcOperatorITCase {
     int restPort = JobVertices.restPortIn(conf);
     Pipeline p = Pipeline.create(options(conf));
     ModelSpec<float[], Integer> spec =
-        ModelSpec.<float[], Integer>builder()
-            .setModelUri(model.toString())
-            .optModelName(ShapesClassifier.MODEL_NAME)
-            .optBlock(ShapesClassifier::newBlock)
-            .setProcessing(RpcOperatorITCase::crashOncePreProcess, RpcOperatorITCase::label)
-            .build();
+        spec(RpcOperatorITCase::crashOncePreProcess).build();
     p.apply(Create.of(images(n, 150)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
         .apply("Classify", RunInference.<Integer, float[], Integer>keyed(spec)
             .withOutputCoder(VarIntCoder.of())
@@ -291,13 +295,7 @@ public class RpcOperatorITCase {
     JobVertices.restPortIn(conf);
     Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0"));
     ModelSpec<float[], Integer> spec =
-        ModelSpec.<float[], Integer>builder()
-            .setModelUri(model.toString())
-            .optModelName(ShapesClassifier.MODEL_NAME)
-            .optBlock(ShapesClassifier::newBlock)
-            .setProcessing(RpcOperatorITCase::crashOncePreProcess, RpcOperatorITCase::label)
-            .optWarmupInput(RpcOperatorITCase::slowWarmupImage)
-            .build();
+        spec(RpcOperatorITCase::crashOncePreProcess).optWarmupInput(RpcOperatorITCase::slowWarmupImage).build();
     p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
         .apply("Classify", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of()))
         .apply("Collect", ParDo.of(new Collect()));
@@ -330,12 +328,7 @@ public class RpcOperatorITCase {
     Pipeline p = Pipeline.create(options(conf,
         "--checkpointingInterval=200", "--shutdownSourcesAfterIdleMs=25000", "--inferenceClientCapacity=" + n));
     ModelSpec<float[], Integer> spec =
-        ModelSpec.<float[], Integer>builder()
-            .setModelUri(model.toString())
-            .optModelName(ShapesClassifier.MODEL_NAME)
-            .optBlock(ShapesClassifier::newBlock)
-            .setProcessing(RpcOperatorITCase::slowPreProcess, RpcOperatorITCase::label)
-            .build();
+        spec(RpcOperatorITCase::slowPreProcess).build();
     p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
         .apply("Classify", RunInference.<Integer, float[], Integer>keyed(spec)
             .withOutputCoder(VarIntCoder.of())
@@ -359,12 +352,7 @@ public class RpcOperatorITCase {
     JobVertices.restPortIn(conf);
     Pipeline p = Pipeline.create(options(conf));
     ModelSpec<float[], Integer> spec =
-        ModelSpec.<float[], Integer>builder()
-            .setModelUri(model.toString())
-            .optModelName(ShapesClassifier.MODEL_NAME)
-            .optBlock(ShapesClassifier::newBlock)
-            .setProcessing(RpcOperatorITCase::poisonPreProcess, RpcOperatorITCase::label)
-            .build();
+        spec(RpcOperatorITCase::poisonPreProcess).build();
     List<KV<Integer, float[]>> inputs = images(n, -1);
     inputs.get(poison).getValue()[0] = POISON_MARK;
     WithFailures.Result<PCollection<KV<Integer, InferenceResult<float[], Integer>>>, InferenceFailure<KV<Integer, float[]>>> out =
