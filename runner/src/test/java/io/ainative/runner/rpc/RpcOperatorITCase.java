@@ -406,6 +406,50 @@ public class RpcOperatorITCase {
     }
   }
 
+  @Test
+  public void finishedJob_leavesNoServiceThreadBehind() throws Exception {
+    int n = 200;
+    Path conf = tmp.newFolder().toPath();
+    JobVertices.restPortIn(conf);
+    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0"));
+    p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
+        .apply("Classify", RunInference.<Integer, float[], Integer>keyed(ShapesClassifier.batchSpecBuilder(model, SIZE, 1).build())
+            .withOutputCoder(VarIntCoder.of())
+            .withInstances(2))
+        .apply("Collect", ParDo.of(new Collect()));
+    PipelineResult result = p.run();
+    List<String> during = new ArrayList<>();
+    while (!result.getState().isTerminal() && during.isEmpty()) {
+      during = serviceThreads();
+      Thread.sleep(20);
+    }
+    assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat(RESULTS.size(), equalTo(n));
+    assertThat("service threads were seen while the job ran", during.isEmpty(), equalTo(false));
+
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    List<String> left = serviceThreads();
+    while (!left.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      left = serviceThreads();
+    }
+    assertThat("threads left behind", left, equalTo(List.of()));
+  }
+
+  /** Threads the inference services and clients start (not gRPC's shared event loops). */
+  private static List<String> serviceThreads() {
+    List<String> names = new ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      String name = t.getName();
+      if (t.isAlive()
+          && (name.startsWith("inference-server-") || name.startsWith("dynamic-batcher-")
+              || name.startsWith("ainative-service-drain") || name.startsWith("ainative-rpc-client-coordinator-"))) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
   private static int firstMissing(int wanted) {
     for (int id = 0; id < wanted; id++) {
       if (!RESULTS.containsKey(id)) {
