@@ -418,6 +418,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       return;
     }
     drain();
+    // drain() waited for the load to end one way or the other.
     b = backend.isCompletedExceptionally() ? null : backend.join();
     if (b != null) {
       b.batcher.close();

@@ -63,10 +63,6 @@ public final class InstanceInfo implements Serializable {
     return parameterBytes;
   }
 
-  InstanceInfo withAttempt(int newAttempt) {
-    return new InstanceInfo(subtask, newAttempt, host, port, capacity, loadMillis, parameterBytes);
-  }
-
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof InstanceInfo)) {

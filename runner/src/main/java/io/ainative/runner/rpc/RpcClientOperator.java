@@ -120,7 +120,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient long nextSeq;
   private transient long nextRequestId;
   private transient boolean tickScheduled;
-  private transient int rotation;
+  private transient long picks;
   private transient boolean closing;
   private transient boolean finishing;
   private transient MailboxExecutor anyMail;
@@ -305,20 +305,19 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     scheduleTick();
   }
 
-  /** The ready instance with the fewest outstanding elements (ties rotate). */
+  /** The ready instance with the fewest outstanding elements; ties go to the one picked longest ago. */
   private @Nullable Instance pick() {
     Instance best = null;
-    int n = instances.size();
-    if (n == 0) {
-      return null;
-    }
-    List<Instance> all = new ArrayList<>(instances.values());
-    rotation++;
-    for (int i = 0; i < n; i++) {
-      Instance c = all.get((rotation + i) % n);
-      if (c.routable() && (best == null || c.outstanding < best.outstanding)) {
+    for (Instance c : instances.values()) {
+      if (c.routable()
+          && (best == null
+              || c.outstanding < best.outstanding
+              || (c.outstanding == best.outstanding && c.lastPicked < best.lastPicked))) {
         best = c;
       }
+    }
+    if (best != null) {
+      best.lastPicked = ++picks;
     }
     return best;
   }
@@ -754,6 +753,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     int outstanding;
     boolean retired;
     long refusedUntilNanos;
+    long lastPicked;
     boolean dead;
 
     Instance(InstanceInfo info, ManagedChannel channel) {

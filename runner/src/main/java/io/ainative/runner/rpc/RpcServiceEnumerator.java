@@ -128,7 +128,8 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
 
   @Override
   public Integer snapshotState(long checkpointId) {
-    return ready.size();
+    // Nothing to keep: after a restore, the instances announce themselves again.
+    return 0;
   }
 
   @Override

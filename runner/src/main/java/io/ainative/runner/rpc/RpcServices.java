@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BiConsumer;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.flink.translation.types.CoderTypeInformation;
 import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
@@ -53,23 +52,15 @@ public final class RpcServices {
     return slots;
   }
 
-  /** The output streams of a translated RunInference, by PCollection id. */
-  public static final class Translated {
-    private final Map<String, DataStream<WindowedValue<Object>>> streams = new LinkedHashMap<>();
-
-    public void forEach(BiConsumer<String, DataStream<WindowedValue<Object>>> consumer) {
-      streams.forEach(consumer);
-    }
-  }
-
   /**
    * Adds the client operator after {@code input} and the service's sub-graph to {@code env}.
+   * Returns the transform's output streams by PCollection id.
    *
    * @throws UnsupportedOperationException when the transform comes from an SDK whose model the
    *     runner cannot load (no Java model spec)
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  public static Translated translate(
+  public static Map<String, DataStream<WindowedValue<Object>>> translate(
       RunnerApi.PTransform transform,
       RunnerApi.Components components,
       DataStream<WindowedValue<Object>> input,
@@ -166,12 +157,12 @@ public final class RpcServices {
 
     addService(env, service, name);
 
-    Translated translated = new Translated();
-    translated.streams.put(mainId, client);
+    Map<String, DataStream<WindowedValue<Object>>> outputs = new LinkedHashMap<>();
+    outputs.put(mainId, client);
     if (failureId != null) {
-      translated.streams.put(failureId, client.getSideOutput(failureTag));
+      outputs.put(failureId, client.getSideOutput(failureTag));
     }
-    return translated;
+    return outputs;
   }
 
   /**

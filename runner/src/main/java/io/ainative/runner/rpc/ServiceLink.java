@@ -64,9 +64,9 @@ final class ServiceLink {
 
   /**
    * Called by the service's enumerator when it (re)starts: {@code action} runs once every client
-   * that ever listened has finished (at once if that is already so). Returns whether it ran.
+   * that ever listened has finished (at once if that is already so).
    */
-  boolean attachService(Runnable action) {
+  void attachService(Runnable action) {
     boolean done;
     synchronized (this) {
       serviceAttached = true;
@@ -76,7 +76,6 @@ final class ServiceLink {
     if (done) {
       action.run();
     }
-    return done;
   }
 
   synchronized boolean serviceAttached() {

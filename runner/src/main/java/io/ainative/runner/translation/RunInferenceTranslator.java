@@ -27,13 +27,12 @@ public final class RunInferenceTranslator implements PTransformTranslator<Stream
     }
     String input = transform.getInputsMap().values().iterator().next();
     DataStream<WindowedValue<Object>> inputStream = context.getDataStreamOrThrow(input);
-    RpcServices.Translated outputs =
-        RpcServices.translate(
+    RpcServices.translate(
             transform,
             components,
             inputStream,
             context.getExecutionEnvironment(),
-            context.getPipelineOptions());
-    outputs.forEach(context::addDataStream);
+            context.getPipelineOptions())
+        .forEach(context::addDataStream);
   }
 }

@@ -144,11 +144,11 @@ public class RpcOperatorClusterITCase {
     }
     assertThat("every input has a result", ids.size(), equalTo(n));
     assertThat("no input has two", lines, equalTo((long) n));
-    int serviceAttempt = seen.stream().mapToInt(s -> s.attemptOf("inference service")).max().orElse(-1);
+    int serviceAttempt = JobVertices.highestAttempt(seen, "inference service");
     assertThat("the service region restarted", serviceAttempt, greaterThanOrEqualTo(1));
     for (String vertex : restarted.attempts.keySet()) {
       if (!vertex.contains("inference service")) {
-        int attempt = seen.stream().mapToInt(s -> s.attempts.getOrDefault(vertex, 0)).max().orElse(-1);
+        int attempt = JobVertices.highestAttempt(seen, vertex);
         assertThat("attempt of pipeline vertex " + vertex, attempt, equalTo(0));
       }
     }

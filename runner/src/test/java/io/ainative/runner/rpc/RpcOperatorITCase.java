@@ -219,10 +219,6 @@ public class RpcOperatorITCase {
     return options;
   }
 
-  private static int highestSnapshotAttempt(List<JobVertices.Snapshot> seen, String namePart) {
-    return seen.stream().mapToInt(s -> s.attemptOf(namePart)).max().orElse(-1);
-  }
-
   private static long rerouted(PipelineResult result) {
     return counter(result, RpcClientOperator.REROUTED_REQUESTS);
   }
@@ -274,10 +270,10 @@ public class RpcOperatorITCase {
     assertThat("every input has a result", RESULTS.size(), equalTo(n));
     assertThat("no input has two", DELIVERIES.get(), equalTo(n));
     assertThat("the REST API was read while the job ran", seen.size(), greaterThan(0));
-    assertThat("the service region restarted", highestSnapshotAttempt(seen, "inference service"), greaterThanOrEqualTo(1));
+    assertThat("the service region restarted", JobVertices.highestAttempt(seen, "inference service"), greaterThanOrEqualTo(1));
     for (String vertex : seen.get(seen.size() - 1).attempts.keySet()) {
       if (!vertex.contains("inference service")) {
-        assertThat("attempt of pipeline vertex " + vertex, highestSnapshotAttempt(seen, vertex), equalTo(0));
+        assertThat("attempt of pipeline vertex " + vertex, JobVertices.highestAttempt(seen, vertex), equalTo(0));
       }
     }
     // Flink restarts a failed region after 1 s at the earliest (the runner's restart strategy),

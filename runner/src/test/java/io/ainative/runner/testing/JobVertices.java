@@ -67,6 +67,11 @@ public final class JobVertices {
     }
   }
 
+  /** The highest attempt any vertex named like {@code namePart} had in any of {@code seen}. */
+  public static int highestAttempt(java.util.List<Snapshot> seen, String namePart) {
+    return seen.stream().mapToInt(s -> s.attemptOf(namePart)).max().orElse(-1);
+  }
+
   private JsonNode get(String url) throws IOException, InterruptedException {
     HttpResponse<String> response =
         http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
