@@ -2,12 +2,14 @@ package io.ainative.runner;
 
 import io.ainative.runner.internal.FlinkEnvironmentFactory;
 import io.ainative.runner.internal.JobLauncher;
+import io.ainative.runner.internal.MetricsPushing;
 import java.util.UUID;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
+import org.apache.beam.sdk.metrics.MetricsOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.PipelineOptionsValidator;
@@ -147,6 +149,8 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
       throw new IllegalStateException("Submitting job " + jobName + " to Flink failed: " + e.getMessage(), e);
     }
     LOG.info("Submitted job {} as Flink job {} to {}", jobName, client.getJobID(), options.getFlinkMaster());
-    return new AiNativePipelineResult(client);
+    AiNativePipelineResult result = new AiNativePipelineResult(client);
+    MetricsPushing.startIfConfigured(result, options.as(MetricsOptions.class));
+    return result;
   }
 }

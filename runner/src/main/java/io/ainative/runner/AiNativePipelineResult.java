@@ -2,12 +2,14 @@ package io.ainative.runner;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
 import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.model.jobmanagement.v1.JobApi;
 import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
 import org.apache.beam.sdk.metrics.MetricResults;
@@ -44,6 +46,12 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
   /** The Flink job's id, e.g. to find it in the Flink web UI or REST API. */
   public JobID getJobId() {
     return client.getJobID();
+  }
+
+  /** Completes normally once the Flink job has ended, whichever way it ended. */
+  @Internal
+  public CompletionStage<Void> ended() {
+    return completion.handle((r, t) -> null);
   }
 
   @Override

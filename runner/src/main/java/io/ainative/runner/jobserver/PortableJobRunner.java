@@ -4,12 +4,14 @@ import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativePipelineResult;
 import io.ainative.runner.internal.FlinkEnvironmentFactory;
 import io.ainative.runner.internal.JobLauncher;
+import io.ainative.runner.internal.MetricsPushing;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.jobsubmission.PortablePipelineResult;
 import org.apache.beam.runners.jobsubmission.PortablePipelineRunner;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
+import org.apache.beam.sdk.metrics.MetricsOptions;
 import org.joda.time.Duration;
 
 /**
@@ -32,6 +34,7 @@ final class PortableJobRunner implements PortablePipelineRunner {
     MetricsEnvironment.setMetricsSupported(true);
     FlinkEnvironmentFactory.validate(options);
     AiNativePipelineResult result = new AiNativePipelineResult(new JobLauncher().submit(pipeline, jobInfo, options));
+    MetricsPushing.startIfConfigured(result, options.as(MetricsOptions.class));
     // Returns DONE or CANCELLED, throws for FAILED; null only when interrupted.
     PipelineResult.State state = result.waitUntilFinish(Duration.ZERO);
     if (state == null) {

@@ -1,0 +1,85 @@
+package io.ainative.runner.internal;
+
+import io.ainative.runner.AiNativePipelineResult;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.runners.core.metrics.NoOpMetricsSink;
+import org.apache.beam.sdk.annotations.Internal;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricsOptions;
+import org.apache.beam.sdk.metrics.MetricsSink;
+import org.apache.beam.sdk.util.InstanceBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pushes a running job's metrics to the user's {@link MetricsSink} ({@code --metricsSink}) every
+ * {@code --metricsPushPeriod} seconds, and once more when the job has ended, so the sink always
+ * sees the final values.
+ *
+ * <p>What is pushed is {@link AiNativePipelineResult#metrics()}: attempted values keyed by the
+ * user's step and metric names, as a query on the result would see them. (Beam's own {@code
+ * MetricsPusher} pushes the accumulator as it is, keyed by fused stage, where a query for the
+ * user's step name finds nothing.) A failing sink is logged and retried at the next period; it
+ * never affects the job.
+ */
+@Internal
+public final class MetricsPushing {
+  private static final Logger LOG = LoggerFactory.getLogger(MetricsPushing.class);
+
+  private MetricsPushing() {}
+
+  /**
+   * Starts pushing the metrics of {@code result} if {@code options} name a sink other than {@link
+   * NoOpMetricsSink}. The pushing thread is a daemon and stops after the push that follows the job's
+   * end.
+   *
+   * @throws IllegalArgumentException if the sink class cannot be built with a {@link
+   *     MetricsOptions} constructor argument
+   */
+  public static void startIfConfigured(AiNativePipelineResult result, MetricsOptions options) {
+    Class<? extends MetricsSink> sinkClass = options.getMetricsSink();
+    if (sinkClass == null || NoOpMetricsSink.class.equals(sinkClass)) {
+      return;
+    }
+    MetricsSink sink;
+    try {
+      sink = InstanceBuilder.ofType(MetricsSink.class).fromClass(sinkClass).withArg(MetricsOptions.class, options).build();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "--metricsSink=" + sinkClass.getName() + " cannot be created: it needs a public constructor taking MetricsOptions",
+          e);
+    }
+    long period = Math.max(1, options.getMetricsPushPeriod());
+    ScheduledExecutorService scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "ainative-metrics-pusher-" + result.getJobId());
+              t.setDaemon(true);
+              return t;
+            });
+    scheduler.scheduleAtFixedRate(() -> push(sink, result), period, period, TimeUnit.SECONDS);
+    result
+        .ended()
+        .thenRun(
+            () -> {
+              scheduler.shutdownNow();
+              push(sink, result);
+            });
+  }
+
+  private static void push(MetricsSink sink, AiNativePipelineResult result) {
+    try {
+      MetricQueryResults metrics = result.metrics().allMetrics();
+      if (metrics.getCounters().iterator().hasNext()
+          || metrics.getDistributions().iterator().hasNext()
+          || metrics.getGauges().iterator().hasNext()
+          || metrics.getStringSets().iterator().hasNext()) {
+        sink.writeMetrics(metrics);
+      }
+    } catch (Exception e) {
+      LOG.warn("Pushing the metrics of Flink job {} to {} failed; trying again at the next period", result.getJobId(), sink.getClass().getName(), e);
+    }
+  }
+}
