@@ -232,8 +232,12 @@ public final class FlinkEnvironmentFactory {
     }
     if (!conf.containsKey(RestOptions.PORT.key()) && !conf.containsKey(RestOptions.BIND_PORT.key())) {
       int port = freePort(8081);
-      conf.set(RestOptions.PORT, port);
-      LOG.info("Embedded Flink cluster: web UI and REST API at http://localhost:{}", port);
+      // Another JVM may take the port between this check and the cluster's start (tests start
+      // clusters side by side): then Flink binds the next port it can get, instead of failing.
+      conf.set(RestOptions.BIND_PORT, port + ",0");
+      LOG.info(
+          "Embedded Flink cluster: web UI and REST API at http://localhost:{} (unless another process took that port meanwhile)",
+          port);
     }
     // User code and Beam classes live in the application class loader here; Flink's leak check
     // would flag the harness threads that outlive a task.

@@ -22,6 +22,20 @@ final class ClientEvents {
     }
   }
 
+  /**
+   * Coordinator to subtask, in answer to {@link Finished}: the last event this attempt of the
+   * subtask gets. A subtask waits for it before its task ends, because Flink fails over a task that
+   * an event from a coordinator reaches after it ended ("An OperatorEvent ... was lost").
+   */
+  static final class FinishedAck implements OperatorEvent {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String toString() {
+      return "FinishedAck";
+    }
+  }
+
   /** Subtask to coordinator: this subtask has finished its input and every request of it. */
   static final class Finished implements OperatorEvent {
     private static final long serialVersionUID = 1L;

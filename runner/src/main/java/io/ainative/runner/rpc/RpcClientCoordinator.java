@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * The client operator's coordinator, in the JobManager: it finds its service's {@link
  * ServiceLink} in Flink's {@code CoordinatorStore}, attaches it to the service's enumerator (by
  * the enumerator's coordinator-listening id), and pushes every change of the ready instances to
- * each running subtask. When every subtask has reported {@link ClientEvents.Finished}, it tells
- * the service, which then finishes.
+ * each running subtask. A subtask that reports {@link ClientEvents.Finished} gets a {@link
+ * ClientEvents.FinishedAck} and no event after it. When every subtask has reported finished, it
+ * tells the service, which then finishes.
  *
  * <p>Flink calls it from the JobManager's main thread; everything it does runs on its own single
  * thread, so its state needs no locks.
@@ -113,7 +114,8 @@ final class RpcClientCoordinator implements OperatorCoordinator {
 
   private void send(int subtask) {
     SubtaskGateway gateway = gateways[subtask];
-    if (gateway != null) {
+    // A finished subtask has had its FinishedAck, the last event it may get.
+    if (gateway != null && !finished.get(subtask)) {
       gateway.sendEvent(new ClientEvents.Membership(instances));
     }
   }
@@ -126,6 +128,10 @@ final class RpcClientCoordinator implements OperatorCoordinator {
     thread.execute(
         () -> {
           finished.set(subtask);
+          SubtaskGateway gateway = gateways[subtask];
+          if (gateway != null && gateway.getExecution().getAttemptNumber() == attemptNumber) {
+            gateway.sendEvent(new ClientEvents.FinishedAck());
+          }
           if (finished.cardinality() == gateways.length) {
             // A subtask reports from its client operator's finish(); operators chained after it
             // may still fail the task. Tell the service only if none does within the grace time.

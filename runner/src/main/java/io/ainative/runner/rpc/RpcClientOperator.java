@@ -84,6 +84,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientOperator.class);
   private static final long TICK_MILLIS = 50;
   private static final long FINISH_POLL_MILLIS = 5;
+  /** How long finish() waits for the coordinator's {@link ClientEvents.FinishedAck}. */
+  private static final long FINISHED_ACK_TIMEOUT_MILLIS = 30_000;
   private static final long NO_INSTANCE_YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   /** Requests sent again elsewhere because their instance refused them or was lost. */
   static final String REROUTED_REQUESTS = "rerouted_requests";
@@ -123,6 +125,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient long picks;
   private transient boolean closing;
   private transient boolean finishing;
+  private transient boolean finishedAcked;
   private transient MailboxExecutor anyMail;
   /** Suspects wait here while another one is on its way. */
   private transient ArrayDeque<Request> suspects;
@@ -260,6 +263,17 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     releaseWatermarks();
     reportMetrics();
     coordinator.sendEventToCoordinator(new ClientEvents.Finished());
+    // Until the coordinator's answer: an event that reached this task after it ended would fail
+    // the task over (and the job, without restarts), though nothing was wrong.
+    long ackDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FINISHED_ACK_TIMEOUT_MILLIS);
+    while (!finishedAcked && System.nanoTime() < ackDeadline) {
+      if (!anyMail.tryYield()) {
+        Thread.sleep(FINISH_POLL_MILLIS);
+      }
+    }
+    if (!finishedAcked) {
+      LOG.warn("{}: no answer from the coordinator to Finished within {} ms; ending anyway", config.stepName, FINISHED_ACK_TIMEOUT_MILLIS);
+    }
     super.finish();
   }
 
@@ -573,6 +587,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
 
   @Override
   public void handleOperatorEvent(OperatorEvent event) {
+    if (event instanceof ClientEvents.FinishedAck) {
+      finishedAcked = true;
+      return;
+    }
     if (!(event instanceof ClientEvents.Membership)) {
       throw new IllegalArgumentException(config.stepName + ": unknown event " + event);
     }
