@@ -2,6 +2,8 @@ package io.ainative.harness;
 
 import io.ainative.harness.grpc.DrainRequest;
 import io.ainative.harness.grpc.DrainResponse;
+import io.ainative.harness.fnapi.FnApiModelHosts;
+import io.ainative.harness.fnapi.HarnessElementException;
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
 import io.ainative.harness.grpc.Failure;
@@ -113,30 +115,47 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
 
   private Backend<InputT, OutputT> load() {
     InferenceOptions options = config.options;
-    List<ModelHost<InputT, OutputT>> hosts = new ArrayList<>();
+    ModelHost.Options hostOptions = config.hostOptions.withCopiesPerJvm(options.modelCopies());
+    List<DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>>> handlers = new ArrayList<>();
+    HostFacts facts;
+    AutoCloseable models;
     try {
-      ModelHost.Options hostOptions =
-          config.hostOptions.withCopiesPerJvm(options.modelCopies());
-      List<DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>>> handlers = new ArrayList<>();
-      for (int i = 0; i < options.modelCopies(); i++) {
-        ModelHost<InputT, OutputT> host = ModelHost.load(spec, hostOptions, BatchListener.NONE);
-        hosts.add(host);
-        handlers.add(host::infer);
+      if (config.execution == Execution.FN_API_HARNESS) {
+        FnApiModelHosts<InputT, OutputT> hosts = FnApiModelHosts.start(spec, inputCoder, outputCoder, hostOptions, options.modelCopies());
+        for (int i = 0; i < options.modelCopies(); i++) {
+          handlers.add(hosts.handler());
+        }
+        facts = new HostFacts(hosts.device(), hosts.loadMillis(), hosts.warmupMillis(), hosts.parameterBytes());
+        models = hosts;
+      } else {
+        List<ModelHost<InputT, OutputT>> hosts = new ArrayList<>();
+        models = () -> hosts.forEach(ModelHost::close);
+        try {
+          for (int i = 0; i < options.modelCopies(); i++) {
+            ModelHost<InputT, OutputT> host = ModelHost.load(spec, hostOptions, BatchListener.NONE);
+            hosts.add(host);
+            handlers.add(host::infer);
+          }
+        } catch (Exception e) {
+          models.close();
+          throw e;
+        }
+        ModelHost<InputT, OutputT> first = hosts.get(0);
+        facts = new HostFacts(first.device().toString(), first.loadMillis(), first.warmupMillis(), first.parameterBytes());
       }
-      DynamicBatcher<InputT, Outcome<OutputT>> batcher =
-          DynamicBatcher.<InputT, Outcome<OutputT>>builder()
-              .setHandlers(handlers)
-              .optName(hosts.get(0).spec().modelName() == null ? "model" : hosts.get(0).spec().modelName())
-              .optMaxBatchSize(options.maxBatchSize())
-              .optPreferredBatchSizes(config.preferredBatchSizes)
-              .optMaxDelay(Duration.ofMillis(options.maxBatchingDelay().getMillis()))
-              .optQueueCapacity(config.queueCapacity)
-              .build();
-      return new Backend<>(hosts, batcher);
     } catch (Exception e) {
-      hosts.forEach(ModelHost::close);
       throw new CompletionException(e);
     }
+    DynamicBatcher<InputT, Outcome<OutputT>> batcher =
+        DynamicBatcher.<InputT, Outcome<OutputT>>builder()
+            .setHandlers(handlers)
+            .optName(spec.modelName() == null ? "model" : spec.modelName())
+            .optMaxBatchSize(options.maxBatchSize())
+            .optPreferredBatchSizes(config.preferredBatchSizes)
+            .optMaxDelay(Duration.ofMillis(options.maxBatchingDelay().getMillis()))
+            .optQueueCapacity(config.queueCapacity)
+            .build();
+    return new Backend<>(facts, models, batcher);
   }
 
   /**
@@ -302,7 +321,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
         .setFailure(
             Failure.newBuilder()
                 .setStep(step)
-                .setErrorClass(error.getClass().getName())
+                .setErrorClass(HarnessElementException.classOf(error))
                 .setMessage(String.valueOf(error.getMessage())))
         .build();
   }
@@ -354,14 +373,13 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
             .setDraining(draining);
     Backend<InputT, OutputT> b = backend.getNow(null);
     if (b != null) {
-      ModelHost<InputT, OutputT> first = b.hosts.get(0);
       s.setReady(!draining)
-          .setDevice(first.device().toString())
+          .setDevice(b.facts.device)
           .setQueueDepth(b.batcher.queueDepth())
           .setInFlight(b.batcher.inFlight())
-          .setLoadTimeMillis(first.loadMillis())
-          .setWarmupMillis(first.warmupMillis())
-          .setParameterBytes(first.parameterBytes());
+          .setLoadTimeMillis(b.facts.loadMillis)
+          .setWarmupMillis(b.facts.warmupMillis)
+          .setParameterBytes(b.facts.parameterBytes);
     } else if (backend.isCompletedExceptionally()) {
       s.setError(loadError());
     }
@@ -412,7 +430,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       draining = true;
       if (b != null) {
         b.batcher.abort(new IllegalStateException("the inference service is broken: " + brokenReason()));
-        b.hosts.forEach(ModelHost::close);
+        b.closeModels(spec);
       }
       executor.shutdown();
       return;
@@ -422,7 +440,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     b = backend.isCompletedExceptionally() ? null : backend.join();
     if (b != null) {
       b.batcher.close();
-      b.hosts.forEach(ModelHost::close);
+      b.closeModels(spec);
     }
     executor.shutdown();
   }
@@ -461,14 +479,51 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     }
   }
 
+  /** What the status reports about the model copies (the first one's figures). */
+  private static final class HostFacts {
+    final String device;
+    final long loadMillis;
+    final long warmupMillis;
+    final long parameterBytes;
+
+    HostFacts(String device, long loadMillis, long warmupMillis, long parameterBytes) {
+      this.device = device;
+      this.loadMillis = loadMillis;
+      this.warmupMillis = warmupMillis;
+      this.parameterBytes = parameterBytes;
+    }
+  }
+
   private static final class Backend<InputT, OutputT> {
-    final List<ModelHost<InputT, OutputT>> hosts;
+    final HostFacts facts;
+    /** Frees every model copy (and the SDK harness, on the Fn API path). */
+    final AutoCloseable models;
     final DynamicBatcher<InputT, Outcome<OutputT>> batcher;
 
-    Backend(List<ModelHost<InputT, OutputT>> hosts, DynamicBatcher<InputT, Outcome<OutputT>> batcher) {
-      this.hosts = hosts;
+    Backend(HostFacts facts, AutoCloseable models, DynamicBatcher<InputT, Outcome<OutputT>> batcher) {
+      this.facts = facts;
+      this.models = models;
       this.batcher = batcher;
     }
+
+    void closeModels(ModelSpec<?, ?> spec) {
+      try {
+        models.close();
+      } catch (Exception e) {
+        LOG.warn("Freeing the model copies of {} failed", spec.modelUri(), e);
+      }
+    }
+  }
+
+  /** Where the model copies run. */
+  public enum Execution {
+    /** In this JVM, called directly by the batcher's workers. */
+    DIRECT,
+    /**
+     * In Beam's Java SDK harness (in-process, {@code EMBEDDED}), one bundle per batch through the
+     * Fn API ({@link FnApiModelHosts}).
+     */
+    FN_API_HARNESS
   }
 
   /** How the service batches and sizes its copies. Immutable. */
@@ -477,9 +532,10 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     final int queueCapacity;
     final int[] preferredBatchSizes;
     final ModelHost.Options hostOptions;
+    final Execution execution;
 
     private Config(
-        InferenceOptions options, int queueCapacity, int[] preferred, ModelHost.Options hostOptions) {
+        InferenceOptions options, int queueCapacity, int[] preferred, ModelHost.Options hostOptions, Execution execution) {
       if (queueCapacity < 1) {
         throw new IllegalArgumentException("queueCapacity must be >= 1, was " + queueCapacity);
       }
@@ -487,30 +543,36 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       this.queueCapacity = queueCapacity;
       this.preferredBatchSizes = preferred;
       this.hostOptions = hostOptions;
+      this.execution = Objects.requireNonNull(execution, "execution");
     }
 
     /**
      * Max batch size, batching delay and model copies from {@code options}; a queue of 4 full
-     * batches per copy; no preferred sizes; default host options.
+     * batches per copy; no preferred sizes; default host options; copies run directly.
      */
     public static Config of(InferenceOptions options) {
       return new Config(
           Objects.requireNonNull(options, "options"),
           4 * options.maxBatchSize() * options.modelCopies(),
           new int[0],
-          ModelHost.Options.defaults());
+          ModelHost.Options.defaults(),
+          Execution.DIRECT);
     }
 
     public Config withQueueCapacity(int capacity) {
-      return new Config(options, capacity, preferredBatchSizes, hostOptions);
+      return new Config(options, capacity, preferredBatchSizes, hostOptions, execution);
     }
 
     public Config withPreferredBatchSizes(int... sizes) {
-      return new Config(options, queueCapacity, sizes.clone(), hostOptions);
+      return new Config(options, queueCapacity, sizes.clone(), hostOptions, execution);
     }
 
     public Config withHostOptions(ModelHost.Options host) {
-      return new Config(options, queueCapacity, preferredBatchSizes, Objects.requireNonNull(host));
+      return new Config(options, queueCapacity, preferredBatchSizes, Objects.requireNonNull(host), execution);
+    }
+
+    public Config withExecution(Execution where) {
+      return new Config(options, queueCapacity, preferredBatchSizes, hostOptions, where);
     }
   }
 }

@@ -172,7 +172,8 @@ public final class ModelHost<InputT, OutputT> implements AutoCloseable {
    * <p>By default the machine's cores are split evenly between the model copies expected in this
    * JVM: {@code intraOpThreads = max(1, cores / copiesPerJvm)}.
    */
-  public static final class Options {
+  public static final class Options implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final int copiesPerJvm;
     private final @Nullable Integer intraOpThreads;
     private final int interOpThreads;

@@ -41,9 +41,23 @@ import org.joda.time.Duration;
 import org.junit.After;
 import org.junit.BeforeClass;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import io.ainative.harness.fnapi.HostedModelFnAccess;
 
-/** The gRPC InferenceService in-process, over the real shapes model. */
+/**
+ * The gRPC InferenceService in-process, over the real shapes model: each test once with the model
+ * copies called directly, once with them in Beam's SDK harness behind the Fn API.
+ */
+@RunWith(Parameterized.class)
 public class InferenceServerITCase {
+  @Parameterized.Parameters(name = "{0}")
+  public static Object[] executions() {
+    return InferenceServer.Execution.values();
+  }
+
+  @Parameterized.Parameter public InferenceServer.Execution execution;
+
   private static final int SIZE = TestModels.SIZE;
   private static final int CHANNELS = TestModels.CHANNELS;
   private static Path modelDir;
@@ -76,7 +90,7 @@ public class InferenceServerITCase {
             .build();
     service =
         InferenceServer.loading(
-            spec, FloatArrayCoder.of(), VarIntCoder.of(), InferenceServer.Config.of(options));
+            spec, FloatArrayCoder.of(), VarIntCoder.of(), InferenceServer.Config.of(options).withExecution(execution));
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -94,6 +108,8 @@ public class InferenceServerITCase {
     if (service != null) {
       service.close();
     }
+    // Closing the service ends the harness, which tears down every model copy it set up.
+    assertThat("model copies left in the SDK harness", HostedModelFnAccess.live(), org.hamcrest.Matchers.equalTo(0));
   }
 
   private StatusResponse status() {

@@ -42,6 +42,16 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceClientCapacity(int capacity);
 
   @Description(
+      "Where an inference service runs its model copies: DIRECT (called by the service's batcher"
+          + " threads) or FN_API_HARNESS (in Beam's Java SDK harness inside the service's task, one"
+          + " Fn API bundle per batch). Results are the same; FN_API_HARNESS costs about a quarter"
+          + " of a millisecond more per batch (benchmarks/README.md).")
+  @Default.Enum("DIRECT")
+  io.ainative.harness.InferenceServer.Execution getInferenceExecution();
+
+  void setInferenceExecution(io.ainative.harness.InferenceServer.Execution execution);
+
+  @Description(
       "How long, in milliseconds, the runner waits for the Flink REST endpoint named by"
           + " --flinkMaster to answer before it refuses to submit the job.")
   @Default.Long(5_000L)

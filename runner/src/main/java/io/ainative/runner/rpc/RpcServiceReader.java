@@ -52,7 +52,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   @Override
   @SuppressWarnings({"unchecked", "rawtypes"})
   public void start() {
-    InferenceServer.Config config = InferenceServer.Config.of(spec.options());
+    InferenceServer.Config config = InferenceServer.Config.of(spec.options()).withExecution(spec.execution());
     service =
         InferenceServer.loading(
             (ModelSpec) spec.model(), (Coder) spec.inputCoder(), (Coder) spec.outputCoder(), config);

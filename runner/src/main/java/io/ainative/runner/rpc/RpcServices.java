@@ -114,7 +114,13 @@ public final class RpcServices {
 
     String serviceId = serviceId(name);
     ServiceSpec service =
-        new ServiceSpec(serviceId, payload.getJavaModelSpec(), modelInputCoder, modelOutputCoder, options);
+        new ServiceSpec(
+            serviceId,
+            payload.getJavaModelSpec(),
+            modelInputCoder,
+            modelOutputCoder,
+            options,
+            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceExecution());
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;

@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.harness.InferenceServer;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import java.io.Serializable;
@@ -18,14 +19,21 @@ public final class ServiceSpec implements Serializable {
   private final Coder<?> inputCoder;
   private final Coder<?> outputCoder;
   private final InferenceOptions options;
+  private final InferenceServer.Execution execution;
 
   public ServiceSpec(
-      String serviceId, ModelSpec<?, ?> model, Coder<?> inputCoder, Coder<?> outputCoder, InferenceOptions options) {
+      String serviceId,
+      ModelSpec<?, ?> model,
+      Coder<?> inputCoder,
+      Coder<?> outputCoder,
+      InferenceOptions options,
+      InferenceServer.Execution execution) {
     this.serviceId = Objects.requireNonNull(serviceId, "serviceId");
     this.model = Objects.requireNonNull(model, "model");
     this.inputCoder = Objects.requireNonNull(inputCoder, "inputCoder");
     this.outputCoder = Objects.requireNonNull(outputCoder, "outputCoder");
     this.options = Objects.requireNonNull(options, "options");
+    this.execution = Objects.requireNonNull(execution, "execution");
   }
 
   /** Unique within the job; names the service's vertices and its coordinator link. */
@@ -49,6 +57,11 @@ public final class ServiceSpec implements Serializable {
 
   public InferenceOptions options() {
     return options;
+  }
+
+  /** Where the instances run their model copies ({@code --inferenceExecution}). */
+  public InferenceServer.Execution execution() {
+    return execution;
   }
 
   /** The key of this service's {@link ServiceLink} in Flink's {@code CoordinatorStore}. */
