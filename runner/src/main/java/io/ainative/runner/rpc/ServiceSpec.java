@@ -3,6 +3,7 @@ package io.ainative.runner.rpc;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.Coder;
 
@@ -18,14 +19,28 @@ public final class ServiceSpec implements Serializable {
   private final Coder<?> inputCoder;
   private final Coder<?> outputCoder;
   private final InferenceOptions options;
+  private final List<String> clients;
 
+  /**
+   * @param clients the step names of the RunInference transforms this service serves: one, or
+   *     several sharing it; the service finishes once every one of them has finished
+   */
   public ServiceSpec(
-      String serviceId, ModelSpec<?, ?> model, Coder<?> inputCoder, Coder<?> outputCoder, InferenceOptions options) {
+      String serviceId,
+      ModelSpec<?, ?> model,
+      Coder<?> inputCoder,
+      Coder<?> outputCoder,
+      InferenceOptions options,
+      List<String> clients) {
     this.serviceId = Objects.requireNonNull(serviceId, "serviceId");
     this.model = Objects.requireNonNull(model, "model");
     this.inputCoder = Objects.requireNonNull(inputCoder, "inputCoder");
     this.outputCoder = Objects.requireNonNull(outputCoder, "outputCoder");
     this.options = Objects.requireNonNull(options, "options");
+    this.clients = List.copyOf(clients);
+    if (this.clients.isEmpty()) {
+      throw new IllegalArgumentException(serviceId + ": a service needs at least one client");
+    }
   }
 
   /** Unique within the job; names the service's vertices and its coordinator link. */
@@ -49,6 +64,11 @@ public final class ServiceSpec implements Serializable {
 
   public InferenceOptions options() {
     return options;
+  }
+
+  /** The step names of the transforms this service serves. */
+  public List<String> clients() {
+    return clients;
   }
 
   /** The key of this service's {@link ServiceLink} in Flink's {@code CoordinatorStore}. */

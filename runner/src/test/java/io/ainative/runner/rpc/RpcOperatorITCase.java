@@ -112,6 +112,7 @@ public class RpcOperatorITCase {
     gateAfter = Integer.MAX_VALUE;
     gate = new CountDownLatch(0);
     DELIVERED_AT.clear();
+    FIRST_LABELS.clear();
     DELIVERIES.set(0);
     ARRIVALS.clear();
   }
@@ -518,6 +519,91 @@ public class RpcOperatorITCase {
       }
       assertThat("inferences of " + step, inferences, equalTo((long) n));
     }
+  }
+
+  static final Map<Integer, Integer> FIRST_LABELS = new ConcurrentHashMap<>();
+
+  /** Keeps the first transform's label of each input and passes the input on. */
+  static final class KeepFirstLabel extends DoFn<KV<Integer, InferenceResult<float[], Integer>>, KV<Integer, float[]>> {
+    @ProcessElement
+    public void process(@Element KV<Integer, InferenceResult<float[], Integer>> r, OutputReceiver<KV<Integer, float[]>> out) {
+      FIRST_LABELS.put(r.getKey(), r.getValue().getOutput());
+      out.output(KV.of(r.getKey(), r.getValue().getInput()));
+    }
+  }
+
+  @Test
+  public void twoRunInferenceTransforms_sharingAService_getOneServiceVertex_andEachItsOwnResults() throws Exception {
+    int n = 300;
+    Path conf = tmp.newFolder().toPath();
+    int restPort = JobVertices.restPortIn(conf);
+    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0"));
+    ModelSpec<float[], Integer> spec = ShapesClassifier.batchSpecBuilder(model, SIZE, 1).build();
+    p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
+        .apply("First", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of())
+            .withInstances(2).withSharedService("shapes"))
+        .apply("KeepFirstLabel", ParDo.of(new KeepFirstLabel()))
+        .setCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of()))
+        // Client-side options may differ between the steps of a shared service.
+        .apply("Second", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of())
+            .withInstances(2).withSharedService("shapes")
+            .withOrdering(io.ainative.transforms.InferenceOptions.Ordering.ORDERED)
+            .withRequestTimeout(org.joda.time.Duration.standardSeconds(30)))
+        .apply("Collect", ParDo.of(new Collect()));
+
+    AiNativePipelineResult result = (AiNativePipelineResult) p.run();
+    JobVertices rest = new JobVertices(restPort, result.getJobId().toString());
+    JobVertices.Snapshot running = rest.await(s -> !s.attempts.isEmpty(), "the job's vertices are listed");
+    assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    List<String> services = new ArrayList<>();
+    for (String vertex : running.attempts.keySet()) {
+      if (vertex.contains("(inference service)")) {
+        services.add(vertex);
+      }
+    }
+    assertThat("service vertices in " + running.attempts.keySet(), services, equalTo(List.of("Source: shapes (inference service) -> Sink: shapes (inference service end)")));
+    assertThat("results of First", FIRST_LABELS.size(), equalTo(n));
+    assertThat("results of Second", RESULTS.size(), equalTo(n));
+    assertThat("both steps label each input alike", RESULTS, equalTo(FIRST_LABELS));
+    for (String step : List.of("First", "Second")) {
+      long inferences = 0;
+      for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
+          .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, "num_inferences"))
+          .addStep(step).build()).getCounters()) {
+        inferences += c.getAttempted();
+      }
+      assertThat("inferences of " + step, inferences, equalTo((long) n));
+    }
+  }
+
+  @Test
+  public void sharedServiceWithDifferentBatching_isRefused_namingBothStepsAndTheField() throws Exception {
+    Path conf = tmp.newFolder().toPath();
+    JobVertices.restPortIn(conf);
+    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0"));
+    ModelSpec<float[], Integer> spec = ShapesClassifier.batchSpecBuilder(model, SIZE, 1).build();
+    PCollection<KV<Integer, float[]>> input =
+        p.apply(Create.of(images(10, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())));
+    input.apply("Small", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of())
+        .withBatchSize(1, 8).withSharedService("shapes"));
+    input.apply("Large", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of())
+        .withBatchSize(1, 16).withSharedService("shapes"));
+
+    Throwable thrown = null;
+    try {
+      p.run().waitUntilFinish();
+    } catch (RuntimeException e) {
+      thrown = e;
+    }
+    assertThat("the pipeline was refused", thrown != null, equalTo(true));
+    String messages = "";
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      messages += t.getMessage() + "\n";
+    }
+    assertThat(messages, org.hamcrest.Matchers.allOf(
+        org.hamcrest.Matchers.containsString("'Large' and 'Small'"),
+        org.hamcrest.Matchers.containsString("'shapes'"),
+        org.hamcrest.Matchers.containsString("max_batch_size (16 vs 8)")));
   }
 
   @Test
