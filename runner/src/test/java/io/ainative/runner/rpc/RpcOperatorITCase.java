@@ -109,6 +109,7 @@ public class RpcOperatorITCase {
     FAIL_ARMED.set(false);
     PREPROCESSED.set(0);
     GATE_CLOSED_AT_MILLIS.set(0);
+    RELEASED.set(0);
     gateAfter = Integer.MAX_VALUE;
     gate = new CountDownLatch(0);
     DELIVERED_AT.clear();
@@ -169,6 +170,8 @@ public class RpcOperatorITCase {
   static final AtomicBoolean FAIL_ARMED = new AtomicBoolean();
   static final AtomicInteger PREPROCESSED = new AtomicInteger();
   static final AtomicLong GATE_CLOSED_AT_MILLIS = new AtomicLong();
+  /** Elements that waited at the gate and went on once it opened. */
+  static final AtomicInteger RELEASED = new AtomicInteger();
   static volatile int gateAfter = Integer.MAX_VALUE;
   static volatile CountDownLatch gate = new CountDownLatch(0);
   /** Per input id, the wall-clock times (ms) at which its result reached the sink. */
@@ -188,6 +191,7 @@ public class RpcOperatorITCase {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted at the gate", e);
       }
+      RELEASED.incrementAndGet();
     }
     return new NDList(manager.create(pixels, new Shape(1, SIZE, SIZE)));
   }
@@ -634,6 +638,117 @@ public class RpcOperatorITCase {
       left = serviceThreads();
     }
     assertThat("threads left behind", left, equalTo(List.of()));
+  }
+
+  @Test
+  public void cancelledJob_drainsItsInstances_andLeavesNoThreadOrPortBehind() throws Exception {
+    org.junit.Assume.assumeTrue("listening ports are read from /proc", java.nio.file.Files.isDirectory(Path.of("/proc/self/fd")));
+    int n = 300;
+    gateAfter = 100;
+    gate = new CountDownLatch(1);
+    Path conf = tmp.newFolder().toPath();
+    JobVertices.restPortIn(conf);
+    java.util.Set<Integer> before = listeningPorts();
+    // The impulse source stays up: the job runs until it is cancelled.
+    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0", "--shutdownSourcesAfterIdleMs=600000"));
+    p.apply(Impulse.create())
+        .apply("Images", ParDo.of(new EmitImages(n)))
+        .setCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of()))
+        .apply("Classify", RunInference.<Integer, float[], Integer>keyed(spec(RpcOperatorITCase::gatedPreProcess).build())
+            .withOutputCoder(VarIntCoder.of())
+            .withInstances(2)
+            .withBatchSize(1, 8))
+        .apply("Collect", ParDo.of(new Collect()));
+
+    PipelineResult result = p.run();
+    java.util.concurrent.CompletableFuture<PipelineResult.State> cancelled = null;
+    try {
+      await(() -> GATE_CLOSED_AT_MILLIS.get() > 0, () -> "an element reached the closed gate", result);
+      java.util.Set<Integer> opened = new java.util.TreeSet<>(listeningPorts());
+      opened.removeAll(before);
+      assertThat("ports the job opened (its cluster and services)", opened.isEmpty(), equalTo(false));
+      assertThat("service threads while the job runs", serviceThreads().isEmpty(), equalTo(false));
+
+      cancelled = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return result.cancel();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      // An element is in the model: the instance that holds it drains instead of dropping it, so
+      // the job cannot have ended while that drain goes on.
+      await(() -> serviceThreads().stream().anyMatch(t -> t.startsWith("ainative-service-drain")),
+          () -> "an instance drains after the cancel", result);
+      assertThat("the job while an instance drains", result.getState().isTerminal(), equalTo(false));
+      gate.countDown();
+      assertThat(cancelled.get(2, TimeUnit.MINUTES), equalTo(PipelineResult.State.CANCELLED));
+      assertThat("elements held in the model when the job was cancelled were answered", RELEASED.get(), greaterThan(0));
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      List<String> threads = leftovers();
+      java.util.Set<Integer> ports = new java.util.TreeSet<>(listeningPorts());
+      ports.removeAll(before);
+      while ((!threads.isEmpty() || !ports.isEmpty()) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        threads = leftovers();
+        ports = new java.util.TreeSet<>(listeningPorts());
+        ports.removeAll(before);
+      }
+      assertThat("threads left behind", threads, equalTo(List.of()));
+      assertThat("listening ports left behind (of " + opened + " the job opened)", ports, equalTo(java.util.Set.of()));
+    } finally {
+      gate.countDown();
+      if (cancelled == null) {
+        result.cancel();
+      } else {
+        cancelled.join();
+      }
+    }
+  }
+
+  /** The threads of the services, the clients, and gRPC's Netty event loops (shared, released when unused). */
+  private static List<String> leftovers() {
+    List<String> names = serviceThreads();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.isAlive() && t.getName().contains("-ELG-")) {
+        names.add(t.getName());
+      }
+    }
+    return names;
+  }
+
+  /** The TCP ports this JVM listens on (Linux: its socket inodes in /proc/net/tcp and tcp6). */
+  private static java.util.Set<Integer> listeningPorts() throws java.io.IOException {
+    java.util.Set<String> inodes = new java.util.HashSet<>();
+    try (java.nio.file.DirectoryStream<Path> fds = java.nio.file.Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds) {
+        try {
+          String target = java.nio.file.Files.readSymbolicLink(fd).toString();
+          if (target.startsWith("socket:[")) {
+            inodes.add(target.substring("socket:[".length(), target.length() - 1));
+          }
+        } catch (java.io.IOException e) {
+          // closed meanwhile
+        }
+      }
+    }
+    java.util.Set<Integer> ports = new java.util.TreeSet<>();
+    for (String table : List.of("/proc/self/net/tcp", "/proc/self/net/tcp6")) {
+      Path path = Path.of(table);
+      if (!java.nio.file.Files.exists(path)) {
+        continue;
+      }
+      List<String> lines = java.nio.file.Files.readAllLines(path);
+      for (String line : lines.subList(1, lines.size())) {
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+        String[] f = line.trim().split("\\s+");
+        if (f.length > 9 && f[3].equals("0A") && inodes.contains(f[9])) {
+          ports.add(Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16));
+        }
+      }
+    }
+    return ports;
   }
 
   /** Threads the inference services and clients start (not gRPC's shared event loops). */
