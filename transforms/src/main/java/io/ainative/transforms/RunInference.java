@@ -121,9 +121,10 @@ public final class RunInference<InputT, OutputT>
   /**
    * Serves this transform from the service {@code name}, shared with every other RunInference of
    * the pipeline that names it, instead of a service of its own. On a runner with inference
-   * services (ainative) they must agree on what the service runs: the model spec and everything
-   * about batching, instances and model copies; the runner refuses the pipeline otherwise, naming
-   * both steps and the field. Client-side options (request timeout, retries, ordering, metrics
+   * services (ainative) they must agree on what the service runs: the same {@link ModelSpec}
+   * object (a spec built twice is two models, see {@link ModelSpec#id()}) and the same batching,
+   * instances and model copies; the runner refuses the pipeline otherwise, naming both steps and
+   * the field. Client-side options (request timeout, retries, ordering, metrics
    * namespace, failure output) may differ. Elsewhere (the inline expansion) it changes nothing.
    */
   public RunInference<InputT, OutputT> withSharedService(String name) {

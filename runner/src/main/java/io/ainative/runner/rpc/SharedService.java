@@ -16,7 +16,8 @@ import org.apache.beam.sdk.values.Row;
  * check that they agree on what the service runs.
  *
  * <p>What must be equal is what the service's instances are built from: the model (URI, name,
- * engine, device and the Java {@code ModelSpec} with its processing functions), the batching
+ * engine, device, and the Java {@code ModelSpec} itself: the same spec, as its id says, since a
+ * spec built twice from the same values is two models to the runtime), the batching
  * (minimum and maximum batch size, maximum delay), the instance count and the model copies, and the
  * coders of the model's input and output (the instances decode every client's requests with one
  * coder). What each client does for itself may differ: request timeout, retries, ordering, metrics
@@ -104,7 +105,9 @@ final class SharedService {
       if (!same) {
         String values =
             field.equals("java_model_spec")
-                ? "their ModelSpecs differ (processing functions, translator or block)"
+                ? "two different ModelSpecs, ids " + specId(first) + " vs " + specId(step) + "; a ModelSpec is"
+                    + " one model, and one built twice from the same values is two: pass the same ModelSpec to"
+                    + " every step of a shared service"
                 : x + " vs " + y;
         throw differ(first, step, field, values);
       }
@@ -115,6 +118,11 @@ final class SharedService {
     if (!firstOutput.equals(output)) {
       throw differ(first, step, "model output coder", firstOutput + " vs " + output);
     }
+  }
+
+  private String specId(String step) {
+    RunInferencePayload payload = RunInferencePayload.fromFunctionSpec(members.get(step).getSpec());
+    return payload.hasJavaModelSpec() ? payload.getJavaModelSpec().id() : "(none)";
   }
 
   private IllegalArgumentException differ(String first, String step, String field, String values) {
