@@ -118,6 +118,19 @@ public final class RunInference<InputT, OutputT>
     return new RunInference<>(config.withMetricsNamespace(namespace));
   }
 
+  /**
+   * Serves this transform from the service {@code name}, shared with every other RunInference of
+   * the pipeline that names it, instead of a service of its own. On a runner with inference
+   * services (ainative) they must agree on what the service runs: the same {@link ModelSpec}
+   * object (a spec built twice is two models, see {@link ModelSpec#id()}) and the same batching,
+   * instances and model copies; the runner refuses the pipeline otherwise, naming both steps and
+   * the field. Client-side options (request timeout, retries, ordering, metrics
+   * namespace, failure output) may differ. Elsewhere (the inline expansion) it changes nothing.
+   */
+  public RunInference<InputT, OutputT> withSharedService(String name) {
+    return new RunInference<>(config.withSharedService(name));
+  }
+
   /** Adds a failure output; see the class javadoc. */
   public WithFailureOutput<InputT, InferenceResult<InputT, OutputT>> withFailures() {
     return new WithFailureOutput<>(config, false);
@@ -144,7 +157,7 @@ public final class RunInference<InputT, OutputT>
 
   @Override
   public RunInferencePayload describe() {
-    return RunInferencePayload.of(config.spec, config.options, config.metricsNamespace, false, false);
+    return RunInferencePayload.of(config.spec, config.options, config.metricsNamespace, false, false, config.sharedService);
   }
 
   /** {@link RunInference} over {@code KV<K, InputT>}, keeping each key with its result. */
@@ -203,6 +216,11 @@ public final class RunInference<InputT, OutputT>
       return new Keyed<>(config.withMetricsNamespace(namespace));
     }
 
+    /** See {@link RunInference#withSharedService}. */
+    public Keyed<K, InputT, OutputT> withSharedService(String name) {
+      return new Keyed<>(config.withSharedService(name));
+    }
+
     public InferenceOptions getOptions() {
       return config.options;
     }
@@ -223,7 +241,7 @@ public final class RunInference<InputT, OutputT>
 
     @Override
     public RunInferencePayload describe() {
-      return RunInferencePayload.of(config.spec, config.options, config.metricsNamespace, true, false);
+      return RunInferencePayload.of(config.spec, config.options, config.metricsNamespace, true, false, config.sharedService);
     }
   }
 
@@ -255,7 +273,7 @@ public final class RunInference<InputT, OutputT>
 
     @Override
     public RunInferencePayload describe() {
-      return RunInferencePayload.of(config.spec, config.options, config.metricsNamespace, keyed, true);
+      return RunInferencePayload.of(config.spec, config.options, config.metricsNamespace, keyed, true, config.sharedService);
     }
   }
 
@@ -266,38 +284,48 @@ public final class RunInference<InputT, OutputT>
     final InferenceOptions options;
     final @Nullable Coder<OutputT> outputCoder;
     final String metricsNamespace;
+    final @Nullable String sharedService;
 
     private Config(
         ModelSpec<InputT, OutputT> spec,
         InferenceOptions options,
         @Nullable Coder<OutputT> outputCoder,
-        String metricsNamespace) {
+        String metricsNamespace,
+        @Nullable String sharedService) {
       this.spec = spec;
       this.options = options;
       this.outputCoder = outputCoder;
       this.metricsNamespace = metricsNamespace;
+      this.sharedService = sharedService;
     }
 
     static <InputT, OutputT> Config<InputT, OutputT> of(ModelSpec<InputT, OutputT> spec) {
       if (spec == null) {
         throw new IllegalArgumentException("RunInference: the ModelSpec must not be null");
       }
-      return new Config<>(spec, InferenceOptions.defaults(), null, InferenceMetrics.DEFAULT_NAMESPACE);
+      return new Config<>(spec, InferenceOptions.defaults(), null, InferenceMetrics.DEFAULT_NAMESPACE, null);
     }
 
     Config<InputT, OutputT> withOptions(InferenceOptions o) {
-      return new Config<>(spec, Objects.requireNonNull(o, "options"), outputCoder, metricsNamespace);
+      return new Config<>(spec, Objects.requireNonNull(o, "options"), outputCoder, metricsNamespace, sharedService);
     }
 
     Config<InputT, OutputT> withOutputCoder(Coder<OutputT> coder) {
-      return new Config<>(spec, options, Objects.requireNonNull(coder, "outputCoder"), metricsNamespace);
+      return new Config<>(spec, options, Objects.requireNonNull(coder, "outputCoder"), metricsNamespace, sharedService);
     }
 
     Config<InputT, OutputT> withMetricsNamespace(String namespace) {
       if (namespace == null || namespace.trim().isEmpty()) {
         throw new IllegalArgumentException("RunInference: metrics namespace must not be blank");
       }
-      return new Config<>(spec, options, outputCoder, namespace);
+      return new Config<>(spec, options, outputCoder, namespace, sharedService);
+    }
+
+    Config<InputT, OutputT> withSharedService(String name) {
+      if (name == null || name.trim().isEmpty()) {
+        throw new IllegalArgumentException("RunInference: the name of a shared service must not be blank");
+      }
+      return new Config<>(spec, options, outputCoder, metricsNamespace, name);
     }
   }
 

@@ -46,6 +46,9 @@ import org.joda.time.Duration;
  * java_model_spec                BYTES?   the Java-serialized ModelSpec (its processing functions,
  *                                         translator factory and block factory); null when the
  *                                         transform comes from another SDK
+ * shared_service                 STRING?  the name of the service this transform shares with the
+ *                                         others that name it; null = a service of its own. Added
+ *                                         after version 1 shipped: a row without it means null
  * </pre>
  *
  * <p>The composite's outputs are tagged by the expansion: the main output first and, with {@code
@@ -80,6 +83,7 @@ public final class RunInferencePayload {
           .addBooleanField("ordered")
           .addStringField("metrics_namespace")
           .addNullableByteArrayField("java_model_spec")
+          .addNullableStringField("shared_service")
           .build();
 
   /** Implemented by every RunInference transform so the translator can describe it. */
@@ -96,6 +100,7 @@ public final class RunInferencePayload {
   private final boolean keyed;
   private final boolean withFailures;
   private final byte @Nullable [] javaModelSpec;
+  private final @Nullable String sharedService;
 
   private RunInferencePayload(
       String modelUri,
@@ -106,7 +111,8 @@ public final class RunInferencePayload {
       String metricsNamespace,
       boolean keyed,
       boolean withFailures,
-      byte @Nullable [] javaModelSpec) {
+      byte @Nullable [] javaModelSpec,
+      @Nullable String sharedService) {
     this.modelUri = modelUri;
     this.modelName = modelName;
     this.engine = engine;
@@ -116,6 +122,7 @@ public final class RunInferencePayload {
     this.keyed = keyed;
     this.withFailures = withFailures;
     this.javaModelSpec = javaModelSpec;
+    this.sharedService = sharedService;
   }
 
   static RunInferencePayload of(
@@ -123,7 +130,8 @@ public final class RunInferencePayload {
       InferenceOptions options,
       String metricsNamespace,
       boolean keyed,
-      boolean withFailures) {
+      boolean withFailures,
+      @Nullable String sharedService) {
     return new RunInferencePayload(
         spec.modelUri(),
         spec.modelName(),
@@ -133,7 +141,8 @@ public final class RunInferencePayload {
         metricsNamespace,
         keyed,
         withFailures,
-        SerializableUtils.serializeToByteArray(spec));
+        SerializableUtils.serializeToByteArray(spec),
+        sharedService);
   }
 
   /** The payload as a row of {@link #SCHEMA}. */
@@ -159,6 +168,7 @@ public final class RunInferencePayload {
         .withFieldValue("ordered", options.ordering() == InferenceOptions.Ordering.ORDERED)
         .withFieldValue("metrics_namespace", metricsNamespace)
         .withFieldValue("java_model_spec", javaModelSpec)
+        .withFieldValue("shared_service", sharedService)
         .build();
   }
 
@@ -241,6 +251,10 @@ public final class RunInferencePayload {
     byte[] javaSpec =
         row.getSchema().hasField("java_model_spec") ? row.getBytes("java_model_spec") : null;
     String name = row.getSchema().hasField("model_name") ? row.getString("model_name") : null;
+    String shared = row.getSchema().hasField("shared_service") ? row.getString("shared_service") : null;
+    if (shared != null && shared.isBlank()) {
+      throw new IllegalArgumentException(URN + ": payload field 'shared_service' is blank (use null for a service of its own)");
+    }
     return new RunInferencePayload(
         required(row, "model_uri", String.class),
         name,
@@ -250,7 +264,8 @@ public final class RunInferencePayload {
         required(row, "metrics_namespace", String.class),
         required(row, "keyed", Boolean.class),
         required(row, "with_failures", Boolean.class),
-        javaSpec);
+        javaSpec,
+        shared);
   }
 
   private static <T> T required(Row row, String field, Class<T> type) {
@@ -301,6 +316,14 @@ public final class RunInferencePayload {
     return withFailures;
   }
 
+  /**
+   * The name of the service this transform shares with every other RunInference that names it, or
+   * {@code null} when it gets a service of its own (the default).
+   */
+  public @Nullable String getSharedService() {
+    return sharedService;
+  }
+
   /** Whether the payload carries a Java ModelSpec (it came from the Java SDK). */
   public boolean hasJavaModelSpec() {
     return javaModelSpec != null;
@@ -332,12 +355,13 @@ public final class RunInferencePayload {
         && metricsNamespace.equals(that.metricsNamespace)
         && keyed == that.keyed
         && withFailures == that.withFailures
-        && java.util.Arrays.equals(javaModelSpec, that.javaModelSpec);
+        && java.util.Arrays.equals(javaModelSpec, that.javaModelSpec)
+        && Objects.equals(sharedService, that.sharedService);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(modelUri, modelName, engine, device, options, keyed, withFailures);
+    return Objects.hash(modelUri, modelName, engine, device, options, keyed, withFailures, sharedService);
   }
 
   @Override

@@ -113,15 +113,62 @@ public class RunInferenceTranslationTest {
   public void payload_roundTripsThroughItsRow() {
     RunInferencePayload written =
         RunInferencePayload.of(
-            spec(), InferenceOptions.defaults().withBatchSize(3, 9), "ns", true, false);
+            spec(), InferenceOptions.defaults().withBatchSize(3, 9), "ns", true, false, "shared");
     RunInferencePayload read = RunInferencePayload.fromFunctionSpec(written.toFunctionSpec());
     assertEquals(written, read);
   }
 
   @Test
+  public void sharedService_isCarriedInThePayload_andAbsentByDefault() {
+    Pipeline p = newPipeline();
+    PCollection<KV<String, Float>> input =
+        p.apply(
+            Create.of(KV.of("a", 1f)).withCoder(KvCoder.of(StringUtf8Coder.of(), FloatCoder.of())));
+    input.apply("Shared",
+        RunInference.<String, Float, Float>keyed(spec()).withOutputCoder(FloatCoder.of()).withSharedService("doubler"));
+    input.apply("Own", RunInference.<String, Float, Float>keyed(spec()).withOutputCoder(FloatCoder.of()));
+    RunnerApi.Pipeline proto = PipelineTranslation.toProto(p);
+    java.util.Map<String, String> shared = new java.util.HashMap<>();
+    for (RunnerApi.PTransform t : withUrn(proto)) {
+      shared.put(t.getUniqueName(), RunInferencePayload.fromFunctionSpec(t.getSpec()).getSharedService());
+    }
+    assertEquals("doubler", shared.get("Shared"));
+    assertTrue(shared.containsKey("Own"));
+    assertEquals(null, shared.get("Own"));
+  }
+
+  @Test
+  public void payloadWrittenBeforeSharedServices_readsAsAServiceOfItsOwn() {
+    RunInferencePayload written =
+        RunInferencePayload.of(spec(), InferenceOptions.defaults(), "ns", false, false, null);
+    org.apache.beam.sdk.schemas.Schema.Builder older = org.apache.beam.sdk.schemas.Schema.builder();
+    for (org.apache.beam.sdk.schemas.Schema.Field f : RunInferencePayload.SCHEMA.getFields()) {
+      if (!f.getName().equals("shared_service")) {
+        older.addField(f);
+      }
+    }
+    org.apache.beam.sdk.schemas.Schema olderSchema = older.build();
+    List<Object> values = new java.util.ArrayList<>();
+    for (org.apache.beam.sdk.schemas.Schema.Field f : olderSchema.getFields()) {
+      values.add(written.toRow().getValue(f.getName()));
+    }
+    RunInferencePayload read =
+        RunInferencePayload.fromRow(org.apache.beam.sdk.values.Row.withSchema(olderSchema).addValues(values).build());
+    assertEquals(null, read.getSharedService());
+    assertEquals(written, read);
+  }
+
+  @Test
+  public void blankSharedServiceName_failsAtTheCallThatSetsIt() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> RunInference.of(spec()).withSharedService(" "));
+    assertThat(e.getMessage(), containsString("shared service"));
+  }
+
+  @Test
   public void payloadOfAnotherVersion_isRejected_namingTheUrnAndVersion() {
     RunInferencePayload written =
-        RunInferencePayload.of(spec(), InferenceOptions.defaults(), "ns", false, false);
+        RunInferencePayload.of(spec(), InferenceOptions.defaults(), "ns", false, false, null);
     org.apache.beam.sdk.values.Row row =
         org.apache.beam.sdk.values.Row.fromRow(written.toRow())
             .withFieldValue("payload_version", 2)

@@ -70,7 +70,7 @@ final class RpcClientCoordinator implements OperatorCoordinator {
         () -> {
           link = found;
           listener = list -> thread.execute(() -> onInstances(list));
-          found.listen(clientId, listener);
+          found.listen(clientId, spec.clients(), listener);
           attaching = thread.scheduleWithFixedDelay(this::attach, 0, ATTACH_RETRY_MILLIS, TimeUnit.MILLISECONDS);
         });
   }

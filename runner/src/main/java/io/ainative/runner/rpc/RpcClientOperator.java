@@ -184,6 +184,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
         take(wire);
       }
       restored.clear();
+      // At once: a job that is cancelled before the next report would never show the count.
+      reportMetrics();
     }
   }
 

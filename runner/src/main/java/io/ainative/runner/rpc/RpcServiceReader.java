@@ -127,7 +127,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     }
   }
 
-  private void finishNow() throws InterruptedException {
+  private void finishNow() {
     if (announced) {
       context.sendSourceEventToCoordinator(new ServiceEvents.Leaving());
     }
@@ -160,37 +160,89 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     closeService();
   }
 
-  private void closeService() throws InterruptedException {
+  /**
+   * Drains the service (at most {@value #DRAIN_SECONDS} s) and stops its gRPC server. Flink
+   * interrupts a task's thread when it cancels the task: the drain is waited for all the same (the
+   * interrupt is kept for the caller), and the server is stopped whatever happens, so no port stays
+   * open.
+   */
+  private void closeService() {
     InferenceServer<?, ?> s = service;
     Server g = server;
     service = null;
     server = null;
-    if (s != null) {
-      // Drain: accepted requests are answered; clients re-route the ones refused meanwhile. A
-      // broken service answers nothing more: free it in the background, do not wait.
-      Thread drain = new Thread(() -> {
-        try {
-          s.close();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    boolean interrupted = false;
+    try {
+      if (s != null) {
+        // Drain: accepted requests are answered; clients re-route the ones refused meanwhile. A
+        // broken service answers nothing more: free it in the background, do not wait.
+        Thread drain = new Thread(() -> {
+          try {
+            s.close();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "ainative-service-drain");
+        drain.setDaemon(true);
+        drain.start();
+        if (!s.broken().isDone()) {
+          interrupted = awaitUninterruptibly(drain, TimeUnit.SECONDS.toNanos(DRAIN_SECONDS));
+          if (drain.isAlive()) {
+            LOG.warn("{}: subtask {} did not drain within {} s; closing it anyway", spec, context.getIndexOfSubtask(), DRAIN_SECONDS);
+          }
         }
-      }, "ainative-service-drain");
-      drain.setDaemon(true);
-      drain.start();
-      if (!s.broken().isDone()) {
-        drain.join(TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
+      }
+    } finally {
+      if (g != null) {
+        if (s != null && s.broken().isDone()) {
+          // Let the refusals of the requests the broken model dropped reach their clients, so they
+          // re-route them instead of taking the lost stream for a crash they caused.
+          g.shutdown();
+          interrupted |= awaitTermination(g, TimeUnit.SECONDS.toNanos(1));
+        }
+        // Clients keep their streams open; ending them tells the clients at once.
+        g.shutdownNow();
+        interrupted |= awaitTermination(g, TimeUnit.SECONDS.toNanos(5));
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
-    if (g != null) {
-      if (s != null && s.broken().isDone()) {
-        // Let the refusals of the requests the broken model dropped reach their clients, so they
-        // re-route them instead of taking the lost stream for a crash they caused.
-        g.shutdown();
-        g.awaitTermination(1, TimeUnit.SECONDS);
+  }
+
+  /** Waits for {@code thread} to end, at most {@code nanos}; returns whether it was interrupted. */
+  private static boolean awaitUninterruptibly(Thread thread, long nanos) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + nanos;
+    while (thread.isAlive()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
       }
-      // Clients keep their streams open; ending them tells the clients at once.
-      g.shutdownNow();
-      g.awaitTermination(5, TimeUnit.SECONDS);
+      try {
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
     }
+    return interrupted;
+  }
+
+  /** Waits for {@code server} to terminate, at most {@code nanos}; returns whether it was interrupted. */
+  private static boolean awaitTermination(Server server, long nanos) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + nanos;
+    while (!server.isTerminated()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      try {
+        server.awaitTermination(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    return interrupted;
   }
 }

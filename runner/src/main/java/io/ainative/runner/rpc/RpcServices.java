@@ -5,9 +5,12 @@ import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.InferenceResultCoder;
 import io.ainative.transforms.RunInferencePayload;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.flink.translation.types.CoderTypeInformation;
 import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
@@ -28,11 +31,13 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.DiscardingSink;
 import org.apache.flink.streaming.api.transformations.SourceTransformation;
 import org.apache.flink.util.OutputTag;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Plans and translates the inference services of a pipeline: one service per RunInference
- * transform, with {@code instances} RpcOperator tasks in their own slot-sharing group and an async
- * client operator where the transform is.
+ * transform, or one per shared-service name for the transforms that name it ({@link SharedService}),
+ * with {@code instances} RpcOperator tasks in their own slot-sharing group, and an async client
+ * operator where each transform is.
  */
 public final class RpcServices {
 
@@ -44,9 +49,13 @@ public final class RpcServices {
   /** The task slots the services of {@code pipeline} need beyond the data DAG's. */
   public static int slotsNeeded(RunnerApi.Pipeline pipeline) {
     int slots = 0;
+    Set<String> shared = new HashSet<>();
     for (RunnerApi.PTransform t : pipeline.getComponents().getTransformsMap().values()) {
       if (RunInferencePayload.URN.equals(t.getSpec().getUrn())) {
-        slots += RunInferencePayload.fromFunctionSpec(t.getSpec()).getOptions().instances();
+        RunInferencePayload payload = RunInferencePayload.fromFunctionSpec(t.getSpec());
+        if (payload.getSharedService() == null || shared.add(payload.getSharedService())) {
+          slots += payload.getOptions().instances();
+        }
       }
     }
     return slots;
@@ -74,53 +83,37 @@ public final class RpcServices {
               + "ainative serves RunInference only from Java pipelines so far");
     }
     InferenceOptions options = payload.getOptions();
-    RehydratedComponents rehydrated = RehydratedComponents.forComponents(components);
     String inputId = transform.getInputsMap().values().iterator().next();
+    ModelIo io = modelIo(transform, payload, components);
+    String mainId = io.mainId;
+    String failureId = io.failureId;
 
-    // Which output is which: the failure output has InferenceFailureCoder.
-    String mainId = null;
-    String failureId = null;
-    Coder<?> mainElementCoder = null;
-    for (String output : transform.getOutputsMap().values()) {
-      Coder<?> coder = elementCoder(rehydrated, components, output);
-      if (coder instanceof InferenceFailureCoder) {
-        failureId = output;
-      } else {
-        mainId = output;
-        mainElementCoder = coder;
-      }
-    }
-    if (mainId == null) {
-      throw new IllegalArgumentException("RunInference '" + name + "' has no main output: " + transform.getOutputsMap());
-    }
-    if (payload.hasFailureOutput() != (failureId != null)) {
-      throw new IllegalArgumentException(
-          "RunInference '" + name + "': the payload says with_failures=" + payload.hasFailureOutput()
-              + " but the outputs are " + transform.getOutputsMap());
-    }
-
-    Coder<?> inputElementCoder = elementCoder(rehydrated, components, inputId);
-    Coder<?> modelInputCoder = inputElementCoder;
-    Coder<?> resultCoder = mainElementCoder;
-    if (payload.isKeyed()) {
-      modelInputCoder = requireKv(name, "input", inputElementCoder).getValueCoder();
-      resultCoder = requireKv(name, "output", mainElementCoder).getValueCoder();
-    }
-    if (!(resultCoder instanceof InferenceResultCoder)) {
-      throw new IllegalArgumentException(
-          "RunInference '" + name + "': its output coder must be InferenceResultCoder, is " + resultCoder);
-    }
-    Coder<?> modelOutputCoder = ((InferenceResultCoder<?, ?>) resultCoder).getOutputCoder();
-
+    // A service of its own, or one shared with the other transforms that name it.
+    String shared = payload.getSharedService();
+    List<String> clients = List.of(name);
+    String serviceName = name;
     String serviceId = serviceId(name);
+    boolean hostsService = true;
+    if (shared != null) {
+      SharedService group = SharedService.named(shared, components);
+      String first = group.firstStep();
+      RunnerApi.PTransform firstTransform = group.transform(first);
+      ModelIo firstIo = first.equals(name) ? io : modelIo(firstTransform, RunInferencePayload.fromFunctionSpec(firstTransform.getSpec()), components);
+      group.checkAgrees(name, firstIo.modelInputCoder, firstIo.modelOutputCoder, io.modelInputCoder, io.modelOutputCoder);
+      clients = group.steps();
+      serviceName = shared;
+      serviceId = serviceId("shared:" + shared);
+      hostsService = group.isHostedBy(name);
+    }
     ServiceSpec service =
         new ServiceSpec(
             serviceId,
             payload.getJavaModelSpec(),
-            modelInputCoder,
-            modelOutputCoder,
+            io.modelInputCoder,
+            io.modelOutputCoder,
             options,
-            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceExecution());
+            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
+            clients);
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;
@@ -161,7 +154,9 @@ public final class RpcServices {
             new RpcClientOperatorFactory(config, name));
     client.uid(name);
 
-    addService(env, service, name);
+    if (hostsService) {
+      addService(env, service, serviceName, shared == null ? name : "shared:" + shared);
+    }
 
     Map<String, DataStream<WindowedValue<Object>>> outputs = new LinkedHashMap<>();
     outputs.put(mainId, client);
@@ -176,21 +171,75 @@ public final class RpcServices {
    * (absent) records, chained into one task per instance, in their own slot-sharing group and with
    * no edge to the pipeline, so they form their own pipelined region.
    */
-  static void addService(StreamExecutionEnvironment env, ServiceSpec service, String stepName) {
+  static void addService(StreamExecutionEnvironment env, ServiceSpec service, String displayName, String uidPrefix) {
     int instances = service.options().instances();
     String group = "ainative-service-" + service.serviceId();
     RpcServiceSource source = new RpcServiceSource(service);
     DataStreamSource<Void> instancesStream =
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), stepName + " (inference service)", Types.VOID);
-    instancesStream.setParallelism(instances).setMaxParallelism(instances).slotSharingGroup(group).uid(stepName + "/service");
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), displayName + " (inference service)", Types.VOID);
+    instancesStream.setParallelism(instances).setMaxParallelism(instances).slotSharingGroup(group).uid(uidPrefix + "/service");
     ((SourceTransformation<?, ?, ?>) instancesStream.getTransformation())
         .setCoordinatorListeningID(source.coordinatorListeningId());
     instancesStream
         .addSink(new DiscardingSink<>())
-        .name(stepName + " (inference service end)")
+        .name(displayName + " (inference service end)")
         .setParallelism(instances)
         .slotSharingGroup(group)
-        .uid(stepName + "/service-end");
+        .uid(uidPrefix + "/service-end");
+  }
+
+  /** Which output is which, and the coders of the model's input and output. */
+  private static final class ModelIo {
+    final String mainId;
+    final @Nullable String failureId;
+    final Coder<?> modelInputCoder;
+    final Coder<?> modelOutputCoder;
+
+    ModelIo(String mainId, @Nullable String failureId, Coder<?> modelInputCoder, Coder<?> modelOutputCoder) {
+      this.mainId = mainId;
+      this.failureId = failureId;
+      this.modelInputCoder = modelInputCoder;
+      this.modelOutputCoder = modelOutputCoder;
+    }
+  }
+
+  private static ModelIo modelIo(RunnerApi.PTransform transform, RunInferencePayload payload, RunnerApi.Components components) {
+    String name = transform.getUniqueName();
+    RehydratedComponents rehydrated = RehydratedComponents.forComponents(components);
+    String inputId = transform.getInputsMap().values().iterator().next();
+    // Which output is which: the failure output has InferenceFailureCoder.
+    String mainId = null;
+    String failureId = null;
+    Coder<?> mainElementCoder = null;
+    for (String output : transform.getOutputsMap().values()) {
+      Coder<?> coder = elementCoder(rehydrated, components, output);
+      if (coder instanceof InferenceFailureCoder) {
+        failureId = output;
+      } else {
+        mainId = output;
+        mainElementCoder = coder;
+      }
+    }
+    if (mainId == null) {
+      throw new IllegalArgumentException("RunInference '" + name + "' has no main output: " + transform.getOutputsMap());
+    }
+    if (payload.hasFailureOutput() != (failureId != null)) {
+      throw new IllegalArgumentException(
+          "RunInference '" + name + "': the payload says with_failures=" + payload.hasFailureOutput()
+              + " but the outputs are " + transform.getOutputsMap());
+    }
+    Coder<?> inputElementCoder = elementCoder(rehydrated, components, inputId);
+    Coder<?> modelInputCoder = inputElementCoder;
+    Coder<?> resultCoder = mainElementCoder;
+    if (payload.isKeyed()) {
+      modelInputCoder = requireKv(name, "input", inputElementCoder).getValueCoder();
+      resultCoder = requireKv(name, "output", mainElementCoder).getValueCoder();
+    }
+    if (!(resultCoder instanceof InferenceResultCoder)) {
+      throw new IllegalArgumentException(
+          "RunInference '" + name + "': its output coder must be InferenceResultCoder, is " + resultCoder);
+    }
+    return new ModelIo(mainId, failureId, modelInputCoder, ((InferenceResultCoder<?, ?>) resultCoder).getOutputCoder());
   }
 
   private static String serviceId(String stepName) {

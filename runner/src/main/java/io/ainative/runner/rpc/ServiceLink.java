@@ -1,6 +1,7 @@
 package io.ainative.runner.rpc;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -49,10 +50,15 @@ final class ServiceLink {
     return instances;
   }
 
-  /** Called by a client coordinator; {@code listener} gets the current list at once. */
-  void listen(String clientId, Consumer<List<InstanceInfo>> listener) {
+  /**
+   * Called by a client coordinator; {@code listener} gets the current list at once. {@code
+   * allClients} names every client of the service, so that the service does not finish when the
+   * first of several clients does, even if the others have not listened yet.
+   */
+  void listen(String clientId, Collection<String> allClients, Consumer<List<InstanceInfo>> listener) {
     synchronized (this) {
       clients.add(clientId);
+      clients.addAll(allClients);
     }
     listeners.add(listener);
     listener.accept(instances());

@@ -4,6 +4,7 @@ import io.ainative.harness.InferenceServer;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.Coder;
 
@@ -20,20 +21,30 @@ public final class ServiceSpec implements Serializable {
   private final Coder<?> outputCoder;
   private final InferenceOptions options;
   private final InferenceServer.Execution execution;
+  private final List<String> clients;
 
+  /**
+   * @param clients the step names of the RunInference transforms this service serves: one, or
+   *     several sharing it; the service finishes once every one of them has finished
+   */
   public ServiceSpec(
       String serviceId,
       ModelSpec<?, ?> model,
       Coder<?> inputCoder,
       Coder<?> outputCoder,
       InferenceOptions options,
-      InferenceServer.Execution execution) {
+      InferenceServer.Execution execution,
+      List<String> clients) {
     this.serviceId = Objects.requireNonNull(serviceId, "serviceId");
     this.model = Objects.requireNonNull(model, "model");
     this.inputCoder = Objects.requireNonNull(inputCoder, "inputCoder");
     this.outputCoder = Objects.requireNonNull(outputCoder, "outputCoder");
     this.options = Objects.requireNonNull(options, "options");
     this.execution = Objects.requireNonNull(execution, "execution");
+    this.clients = List.copyOf(clients);
+    if (this.clients.isEmpty()) {
+      throw new IllegalArgumentException(serviceId + ": a service needs at least one client");
+    }
   }
 
   /** Unique within the job; names the service's vertices and its coordinator link. */
@@ -62,6 +73,11 @@ public final class ServiceSpec implements Serializable {
   /** Where the instances run their model copies ({@code --inferenceExecution}). */
   public InferenceServer.Execution execution() {
     return execution;
+  }
+
+  /** The step names of the transforms this service serves. */
+  public List<String> clients() {
+    return clients;
   }
 
   /** The key of this service's {@link ServiceLink} in Flink's {@code CoordinatorStore}. */
