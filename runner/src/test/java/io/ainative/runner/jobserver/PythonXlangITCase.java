@@ -56,7 +56,7 @@ public class PythonXlangITCase {
         "set -Dainative.python=PATH to a Python with apache-beam==2.62.0 (see bin/test)",
         !python.isEmpty() && Files.isExecutable(Path.of(python)));
     model = ShapesClassifier.trainedModel(Path.of("target/test-models"), 32, 1);
-    server = AiNativeJobServer.fromArgs("--job-port=0", "--artifact-port=0", "--expansion-port=0");
+    server = JobServers.onFreePorts(0);
     jobEndpoint = server.start();
     expansionEndpoint = server.getExpansionEndpoint();
   }
