@@ -1,7 +1,8 @@
 """A Beam Python pipeline for ainative's job server: GroupByKey/Combine, a side input and
 windowing, each checked with assert_that. Exits non-zero if the job fails.
 
-Usage: python wordcount_on_job_server.py JOB_ENDPOINT [--expect-wrong]
+Usage: python wordcount_on_job_server.py JOB_ENDPOINT [--expect-wrong] [--environment_type=T
+       --environment_config=C]   (default: LOOPBACK)
 (--expect-wrong runs only the counting branch and asserts a wrong result on purpose, so the
 caller can check a failing assertion reaches the Python user as an error.)
 """
@@ -16,10 +17,11 @@ from apache_beam.transforms import window
 def main(argv):
     endpoint = argv[1]
     expect_wrong = "--expect-wrong" in argv
+    environment = [a for a in argv[2:] if a.startswith("--environment_")] or ["--environment_type=LOOPBACK"]
     options = PipelineOptions([
         "--runner=PortableRunner",
         "--job_endpoint=" + endpoint,
-        "--environment_type=LOOPBACK",
+    ] + environment + [
         "--parallelism=1",
         # A test's failure is deterministic: fail at once instead of restarting with back-off
         # (an option of the runner's, which the job server describes to the Python SDK).
@@ -27,6 +29,12 @@ def main(argv):
     ])
     build(beam.Pipeline(options=options), expect_wrong)
     print("PYTHON PIPELINE OK")
+
+
+def stamp(event):
+    # Imported here: a worker in another process (EXTERNAL, PROCESS) has not run this module.
+    from apache_beam.transforms.window import TimestampedValue
+    return TimestampedValue((event[0], event[1]), event[2])
 
 
 def build(pipeline, expect_wrong):
@@ -48,7 +56,7 @@ def build(pipeline, expect_wrong):
         assert_that(with_side, equal_to(["x:9", "y:9"]), label="CheckSideInput")
 
         sums = (p | "Events" >> beam.Create([("k", 1, 10), ("k", 2, 50), ("k", 4, 70)])
-                  | "Stamp" >> beam.Map(lambda e: window.TimestampedValue((e[0], e[1]), e[2]))
+                  | "Stamp" >> beam.Map(stamp)
                   | "Minutes" >> beam.WindowInto(window.FixedWindows(60))
                   | "SumPerWindow" >> beam.CombinePerKey(sum))
         assert_that(sums, equal_to([("k", 3), ("k", 4)]), label="CheckWindows")

@@ -10,6 +10,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import org.apache.beam.fn.harness.PTransformRunnerFactory;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.util.construction.BeamUrns;
 import org.apache.beam.sdk.util.construction.Environments;
 import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
@@ -27,6 +28,14 @@ public final class SupportedTransforms {
 
   // The embedded environment's URN is the bare type name (Beam keeps it non-public, for in-process use).
   private static final String EMBEDDED_ENV_URN = Environments.ENVIRONMENT_EMBEDDED;
+
+  /** The environments Beam's bundle factory can start: Docker, a process, a worker pool, in-process. */
+  private static final Set<String> STARTABLE_ENVIRONMENTS =
+      Set.of(
+          BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.DOCKER),
+          BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.PROCESS),
+          BeamUrns.getUrn(RunnerApi.StandardEnvironments.Environments.EXTERNAL),
+          EMBEDDED_ENV_URN);
 
   private final Set<String> runnerUrns;
   private final Set<String> javaHarnessUrns;
@@ -53,6 +62,7 @@ public final class SupportedTransforms {
   public void checkLeaves(RunnerApi.Pipeline pipeline) {
     RunnerApi.Components components = pipeline.getComponents();
     List<String> problems = new ArrayList<>();
+    java.util.Map<String, List<String>> unstartable = new java.util.TreeMap<>();
     for (String id : leaves(pipeline)) {
       RunnerApi.PTransform transform = components.getTransformsOrThrow(id);
       String urn = transform.getSpec().getUrn();
@@ -64,11 +74,24 @@ public final class SupportedTransforms {
         continue;
       }
       RunnerApi.Environment environment = components.getEnvironmentsOrThrow(transform.getEnvironmentId());
+      if (!STARTABLE_ENVIRONMENTS.contains(environment.getUrn())) {
+        unstartable.computeIfAbsent(transform.getEnvironmentId(), e -> new ArrayList<>()).add(transform.getUniqueName());
+        continue;
+      }
       // Another SDK's harness (e.g. Python's) decides for itself what it implements.
       if (EMBEDDED_ENV_URN.equals(environment.getUrn()) && !javaHarnessUrns.contains(urn)) {
         problems.add(describe(transform) + ", which neither the runner nor the Java SDK harness implements");
       }
     }
+    unstartable.forEach(
+        (environmentId, transforms) ->
+            problems.add(
+                String.format(
+                    "environment '%s' has type '%s', which the runner cannot start (it starts %s); it runs transform(s) %s",
+                    environmentId,
+                    components.getEnvironmentsOrThrow(environmentId).getUrn(),
+                    STARTABLE_ENVIRONMENTS,
+                    transforms)));
     fail(problems);
   }
 

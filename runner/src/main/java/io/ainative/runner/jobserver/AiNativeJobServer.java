@@ -1,6 +1,13 @@
 package io.ainative.runner.jobserver;
 
+import java.io.IOException;
+import org.apache.beam.runners.jobsubmission.InMemoryJobService;
 import org.apache.beam.runners.jobsubmission.JobServerDriver;
+import org.apache.beam.sdk.expansion.service.ExpansionServer;
+import org.apache.beam.sdk.expansion.service.ExpansionService;
+import org.apache.beam.sdk.options.PortablePipelineOptions;
+import org.apache.beam.sdk.util.construction.Environments;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -17,6 +24,12 @@ import org.kohsuke.args4j.Option;
  * picks a free port; a negative expansion port disables the expansion service). Start it with
  * {@code bin/ainative-job-server}, or embed it: {@code AiNativeJobServer.fromArgs(...)}, then
  * {@link #start()} (returns the job endpoint) and {@link #stop()}.
+ *
+ * <p>The expansion service is the job server's own, not Beam's: Beam's gives the Java transforms
+ * it expands the Java SDK's Docker environment, which a job here could only run with Docker. This
+ * one gives them the {@code EMBEDDED} environment (the Java SDK harness inside the Flink task, as
+ * for Java pipelines), so a Python pipeline's cross-language Java transforms, RunInference among
+ * them ({@code io.ainative.transforms.xlang.RunInferenceExternal}), run in the runner's JVMs.
  */
 public final class AiNativeJobServer extends JobServerDriver {
 
@@ -38,6 +51,8 @@ public final class AiNativeJobServer extends JobServerDriver {
       return flinkConfDir;
     }
   }
+
+  private volatile @Nullable ExpansionServer expansionServer;
 
   private AiNativeJobServer(Configuration configuration) {
     super(
@@ -64,6 +79,48 @@ public final class AiNativeJobServer extends JobServerDriver {
       throw new IllegalArgumentException(e.getMessage() + "\nFlags:\n" + usage, e);
     }
     return new AiNativeJobServer(configuration);
+  }
+
+  @Override
+  protected InMemoryJobService createJobService() throws IOException {
+    // Beam's driver would start its own expansion service (Docker environment); keep it off.
+    int expansionPort = configuration.getExpansionPort();
+    configuration.setExpansionPort(-1);
+    InMemoryJobService jobService;
+    try {
+      jobService = super.createJobService();
+    } finally {
+      configuration.setExpansionPort(expansionPort);
+    }
+    if (expansionPort >= 0 && expansionServer == null) {
+      PortablePipelineOptions options = PipelineOptionsFactory.create().as(PortablePipelineOptions.class);
+      options.setDefaultEnvironmentType(Environments.ENVIRONMENT_EMBEDDED);
+      expansionServer = ExpansionServer.create(new ExpansionService(options), configuration.getHost(), expansionPort);
+    }
+    return jobService;
+  }
+
+  /**
+   * The expansion service's {@code host:port} (its port chosen at start when configured as 0), or
+   * null when it is disabled or the server has not started.
+   */
+  public @Nullable String getExpansionEndpoint() {
+    ExpansionServer server = expansionServer;
+    return server == null ? null : server.getHost() + ":" + server.getPort();
+  }
+
+  @Override
+  public synchronized void stop() {
+    super.stop();
+    ExpansionServer server = expansionServer;
+    expansionServer = null;
+    if (server != null) {
+      try {
+        server.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot stop the expansion service on port " + server.getPort(), e);
+      }
+    }
   }
 
   /** Runs the job server until the process is stopped. */

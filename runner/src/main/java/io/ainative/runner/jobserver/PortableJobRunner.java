@@ -36,7 +36,13 @@ final class PortableJobRunner implements PortablePipelineRunner {
     AiNativePipelineResult result = new AiNativePipelineResult(new JobLauncher().submit(pipeline, jobInfo, options));
     MetricsPushing.startIfConfigured(result, options.as(MetricsOptions.class));
     // Returns DONE or CANCELLED, throws for FAILED; null only when interrupted.
-    PipelineResult.State state = result.waitUntilFinish(Duration.ZERO);
+    PipelineResult.State state;
+    try {
+      state = result.waitUntilFinish(Duration.ZERO);
+    } catch (RuntimeException e) {
+      RuntimeException explained = EnvironmentFailures.explain(e, pipeline);
+      throw explained != null ? explained : e;
+    }
     if (state == null) {
       // Interrupted: the job service cancelled the invocation. Cancel the Flink job with the
       // interrupt flag cleared (a blocking wait would otherwise fail at once), then restore it.
