@@ -10,6 +10,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.CoordinatorStore;
+import org.apache.flink.runtime.operators.coordination.CoordinationRequest;
+import org.apache.flink.runtime.operators.coordination.CoordinationRequestHandler;
+import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 import org.apache.flink.runtime.source.event.SourceEventWrapper;
@@ -28,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p>Flink calls it from the JobManager's main thread; everything it does runs on its own single
  * thread, so its state needs no locks.
  */
-final class RpcClientCoordinator implements OperatorCoordinator {
+final class RpcClientCoordinator implements OperatorCoordinator, CoordinationRequestHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientCoordinator.class);
   private static final long ATTACH_RETRY_MILLIS = 200;
   /** How long every subtask must stay finished before the service is told to finish. */
@@ -41,6 +44,7 @@ final class RpcClientCoordinator implements OperatorCoordinator {
   private final SubtaskGateway[] gateways;
   private final BitSet finished;
   private List<InstanceInfo> instances = List.of();
+  private long membershipVersion;
   private @Nullable ServiceLink link;
   private @Nullable Consumer<List<InstanceInfo>> listener;
   private @Nullable ScheduledFuture<?> attaching;
@@ -106,6 +110,7 @@ final class RpcClientCoordinator implements OperatorCoordinator {
 
   private void onInstances(List<InstanceInfo> ready) {
     instances = ready;
+    membershipVersion++;
     LOG.info("{}: client {} sees {} ready instance(s): {}", spec, clientId, ready.size(), ready);
     for (int i = 0; i < gateways.length; i++) {
       send(i);
@@ -116,8 +121,17 @@ final class RpcClientCoordinator implements OperatorCoordinator {
     SubtaskGateway gateway = gateways[subtask];
     // A finished subtask has had its FinishedAck, the last event it may get.
     if (gateway != null && !finished.get(subtask)) {
-      gateway.sendEvent(new ClientEvents.Membership(instances));
+      gateway.sendEvent(new ClientEvents.Membership(membershipVersion, instances));
     }
+  }
+
+  @Override
+  public CompletableFuture<CoordinationResponse> handleCoordinationRequest(CoordinationRequest request) {
+    if (!(request instanceof ClientEvents.MembershipRequest)) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(spec + ": unknown request " + request));
+    }
+    return CompletableFuture.supplyAsync(
+        () -> new ClientEvents.MembershipResponse(new ClientEvents.Membership(membershipVersion, instances)), thread);
   }
 
   @Override

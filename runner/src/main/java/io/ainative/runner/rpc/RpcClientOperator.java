@@ -43,7 +43,9 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
 import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
+import org.apache.flink.util.SerializedValue;
 import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -86,7 +88,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private static final long FINISH_POLL_MILLIS = 5;
   /** How long finish() waits for the coordinator's {@link ClientEvents.FinishedAck}. */
   private static final long FINISHED_ACK_TIMEOUT_MILLIS = 30_000;
-  private static final long NO_INSTANCE_YIELD_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  /** How often a subtask waiting for an instance inside a record asks the coordinator. */
+  private static final long MEMBERSHIP_POLL_MILLIS = 100;
   /** Requests sent again elsewhere because their instance refused them or was lost. */
   static final String REROUTED_REQUESTS = "rerouted_requests";
   /** Elements taken in before a checkpoint, not emitted by then, and sent again after a restore. */
@@ -126,6 +129,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient boolean closing;
   private transient boolean finishing;
   private transient boolean finishedAcked;
+  private transient long membershipVersion;
+  private transient java.util.concurrent.CompletableFuture<CoordinationResponse> membershipPoll;
+  private transient long lastMembershipPollNanos;
   private transient MailboxExecutor anyMail;
   /** Suspects wait here while another one is on its way. */
   private transient ArrayDeque<Request> suspects;
@@ -194,14 +200,49 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   @Override
   public void processElement(StreamRecord<WindowedValue<Object>> record) throws Exception {
     take(record.getValue());
-    long since = System.nanoTime();
     while (unemitted.size() >= config.capacity) {
-      // News of instances (operator events) only arrive between records: with no instance to
-      // send to, stop waiting after a while so they can, at the cost of a few elements more.
-      if (!hasRoutableInstance() && System.nanoTime() - since > NO_INSTANCE_YIELD_NANOS) {
+      if (hasRoutableInstance()) {
+        mailbox.yield();
+        continue;
+      }
+      // No instance to send to, and pushed news of instances (operator events) cannot arrive
+      // inside this record: ask the coordinator, and keep the time-outs and retries going.
+      pollMembership();
+      if (!mailbox.tryYield()) {
+        housekeeping();
+        Thread.sleep(FINISH_POLL_MILLIS);
+      }
+    }
+  }
+
+  /**
+   * Asks the coordinator for the current membership (at most every {@value
+   * #MEMBERSHIP_POLL_MILLIS} ms) and applies an answer that has arrived. Task thread only.
+   */
+  private void pollMembership() {
+    long now = System.nanoTime();
+    if (membershipPoll != null) {
+      if (!membershipPoll.isDone()) {
         return;
       }
-      mailbox.yield();
+      try {
+        applyMembership(((ClientEvents.MembershipResponse) membershipPoll.join()).membership);
+      } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+        LOG.debug("{}: asking the coordinator for instances failed: {}", config.stepName, e.toString());
+      }
+      membershipPoll = null;
+      lastMembershipPollNanos = now;
+    }
+    if (now - lastMembershipPollNanos >= TimeUnit.MILLISECONDS.toNanos(MEMBERSHIP_POLL_MILLIS)) {
+      try {
+        membershipPoll =
+            getContainingTask()
+                .getEnvironment()
+                .getOperatorCoordinatorEventGateway()
+                .sendRequestToCoordinator(getOperatorID(), new SerializedValue<>(new ClientEvents.MembershipRequest()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot serialize a membership request", e);
+      }
     }
   }
 
@@ -257,6 +298,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     while (!unemitted.isEmpty()) {
       // Operator events (news of instances) come through the task's own mailbox, at the lowest
       // priority; the operators before this one have finished, so taking any mail is safe here.
+      if (!hasRoutableInstance()) {
+        pollMembership();
+      }
       if (!mailbox.tryYield() && !(!hasRoutableInstance() && anyMail.tryYield())) {
         housekeeping();
         Thread.sleep(FINISH_POLL_MILLIS);
@@ -596,7 +640,16 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     if (!(event instanceof ClientEvents.Membership)) {
       throw new IllegalArgumentException(config.stepName + ": unknown event " + event);
     }
-    List<InstanceInfo> ready = ((ClientEvents.Membership) event).instances;
+    applyMembership((ClientEvents.Membership) event);
+  }
+
+  /** Connects to new instances and retires those no longer listed, unless {@code m} is stale. */
+  private void applyMembership(ClientEvents.Membership m) {
+    if (m.version <= membershipVersion) {
+      return;
+    }
+    membershipVersion = m.version;
+    List<InstanceInfo> ready = m.instances;
     Set<String> listed = new HashSet<>();
     for (InstanceInfo info : ready) {
       listed.add(info.id());
