@@ -313,6 +313,69 @@ public class InferenceSemanticsITCase {
     p.run();
   }
 
+  @org.junit.Rule public final org.junit.rules.TemporaryFolder tmp = new org.junit.rules.TemporaryFolder();
+
+  private static io.ainative.multimodal.store.FileSystemObjectStore store(String root) throws java.io.IOException {
+    return io.ainative.multimodal.store.FileSystemObjectStore.builder().setRoot(root).setJobId("semantics").build();
+  }
+
+  @Test
+  public void veryLargeElementsByReference_areResolvedNextToTheModel() throws Exception {
+    // 8 MiB per element, above the offload threshold (1 MiB): the pipeline carries a reference of
+    // a few dozen bytes, and the service's pre-processing reads the value from the object store.
+    String root = tmp.newFolder("objects").toURI().toString();
+    int floats = 2 << 20;
+    org.apache.beam.sdk.coders.Coder<io.ainative.multimodal.store.Payload<float[]>> payloadCoder =
+        io.ainative.multimodal.store.PayloadCoder.of(FloatArrayCoder.of());
+    List<io.ainative.multimodal.store.Payload<float[]>> inputs = new ArrayList<>();
+    List<Double> sums = new ArrayList<>();
+    try (io.ainative.multimodal.store.FileSystemObjectStore store = store(root)) {
+      for (int i = 0; i < 3; i++) {
+        float[] v = new float[floats];
+        double sum = 0;
+        for (int j = 0; j < floats; j += 1024) {
+          v[j] = i + j % 7;
+          sum += v[j];
+        }
+        io.ainative.multimodal.store.Payload<float[]> p =
+            io.ainative.multimodal.store.OffloadPolicy.defaults().apply(v, FloatArrayCoder.of(), store);
+        assertThat("element " + i + " travels by reference", p.isRef(), is(true));
+        assertThat(
+            "the reference is small",
+            org.apache.beam.sdk.util.CoderUtils.encodeToByteArray(payloadCoder, p).length < 1024,
+            is(true));
+        inputs.add(p);
+        sums.add(sum);
+      }
+    }
+    ModelSpec<io.ainative.multimodal.store.Payload<float[]>, Double> spec =
+        ModelSpec.<io.ainative.multimodal.store.Payload<float[]>, Double>builder()
+            .setModelUri(identity.toString())
+            .optModelName(IdentityModel.MODEL_NAME)
+            .optBlock(IdentityModel::newBlock)
+            .setProcessing(
+                (manager, payload) -> {
+                  try (io.ainative.multimodal.store.FileSystemObjectStore store = store(root)) {
+                    float[] v = payload.resolve(store, FloatArrayCoder.of());
+                    return new NDList(manager.create(v, new Shape(v.length)));
+                  }
+                },
+                output -> {
+                  double sum = 0;
+                  for (float f : output.singletonOrThrow().toFloatArray()) {
+                    sum += f;
+                  }
+                  return sum;
+                })
+            .build();
+    TestPipeline p = pipeline(false);
+    PCollection<InferenceResult<io.ainative.multimodal.store.Payload<float[]>, Double>> results =
+        p.apply(Create.of(inputs).withCoder(payloadCoder))
+            .apply(RunInference.of(spec).withOutputCoder(org.apache.beam.sdk.coders.DoubleCoder.of()).withInstances(2).withBatchSize(1, 2));
+    PAssert.that(results.apply(MapElements.into(TypeDescriptors.doubles()).via(r -> r.getOutput()))).containsInAnyOrder(sums);
+    p.run();
+  }
+
   @Test
   public void nullElement_goesToTheFailureOutputAtPreProcess_andTheOthersSucceed() {
     TestPipeline p = pipeline(false);
