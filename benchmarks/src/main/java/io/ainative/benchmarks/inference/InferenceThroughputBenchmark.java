@@ -10,6 +10,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.translate.NoopTranslator;
 import io.ainative.harness.DynamicBatcher;
 import io.ainative.harness.ModelHost;
+import io.ainative.harness.fnapi.FnApiModelHosts;
+import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.ShapeImages;
 import io.ainative.harness.testing.ShapesClassifier;
 import io.ainative.transforms.internal.BatchListener;
@@ -28,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.coders.VarIntCoder;
 
 /**
  * How close the model host gets to the model alone.
@@ -39,6 +42,11 @@ import java.util.concurrent.TimeUnit;
  *       (max and preferred batch = the best raw batch size), fed single images by N concurrent
  *       callers that keep requests in flight: per-element pre-processing, batching, failure
  *       isolation bookkeeping, futures.
+ *   <li><b>Host + Fn API</b>: the same batcher, but its handlers run each batch as one bundle in
+ *       Beam's Java SDK harness (in-process, {@link FnApiModelHosts}), where the model copies
+ *       live: on top of the host path, a bundle per batch and the batch encoded to bytes and back
+ *       (input and output coders) across the Fn API data plane. {@code --fn-api false} leaves it
+ *       out.
  * </ol>
  *
  * <p>Prints a table; the overhead line is {@code 1/host - 1/raw} in microseconds per element.
@@ -46,7 +54,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -Dai.djl.offline=true -cp ... io.ainative.benchmarks.inference.InferenceThroughputBenchmark \
  *     [--size 64] [--channels 3] [--inputs 4096] [--callers 8] [--copies 1] [--repeats 3] \
- *     [--threads cores/copies] [--rounds 5] [--batch best] [--model-dir target/bench-models]
+ *     [--threads cores/copies] [--rounds 5] [--batch best] [--fn-api true] \
+ *     [--model-dir target/bench-models]
  * </pre>
  */
 public final class InferenceThroughputBenchmark {
@@ -131,55 +140,55 @@ public final class InferenceThroughputBenchmark {
             a.getOrDefault(
                 "threads",
                 Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / copies))));
+    boolean fnApi = Boolean.parseBoolean(a.getOrDefault("fn-api", "true"));
     ModelHost.Options options =
         ModelHost.Options.defaults().withCopiesPerJvm(copies).withIntraOpThreads(threads);
-    String[] names = {"per-element processing", "batch processing"};
+    String[] processing = {"per-element processing", "batch processing"};
     List<ModelSpec<float[], Integer>> specs =
         List.of(
             ShapesClassifier.specBuilder(dir, size, channels).build(),
             ShapesClassifier.batchSpecBuilder(dir, size, channels).build());
-    List<ModelHost<float[], Integer>> hosts = new ArrayList<>();
-    List<DynamicBatcher<float[], Outcome<Integer>>> batchers = new ArrayList<>();
-    List<List<Integer>> sizes = new ArrayList<>();
+    List<AutoCloseable> owned = new ArrayList<>(); // closed in reverse: batchers before hosts
+    List<HostedPath> paths = new ArrayList<>();
     double[] rawRates = new double[rounds];
-    double[][] hostRates = new double[specs.size()][rounds];
     try {
-      for (ModelSpec<float[], Integer> spec : specs) {
+      for (int s = 0; s < specs.size(); s++) {
         List<DynamicBatcher.BatchHandler<float[], Outcome<Integer>>> handlers = new ArrayList<>();
         for (int c = 0; c < copies; c++) {
-          ModelHost<float[], Integer> host = ModelHost.load(spec, options, BatchListener.NONE);
-          hosts.add(host);
+          ModelHost<float[], Integer> host = ModelHost.load(specs.get(s), options, BatchListener.NONE);
+          owned.add(host);
           handlers.add(host::infer);
         }
-        List<Integer> formed = java.util.Collections.synchronizedList(new ArrayList<>());
-        sizes.add(formed);
-        batchers.add(
-            DynamicBatcher.<float[], Outcome<Integer>>builder()
-                .setHandlers(handlers)
-                .optMaxBatchSize(batch)
-                .optPreferredBatchSizes(batch)
-                .optMaxDelay(Duration.ofMillis(20))
-                .optQueueCapacity(4 * batch * copies)
-                .optBatchSizeListener(formed::add)
-                .build());
+        paths.add(new HostedPath("ModelHost + DynamicBatcher, " + processing[s], handlers, batch, copies, rounds, owned));
+      }
+      if (fnApi) {
+        for (int s = 0; s < specs.size(); s++) {
+          // the copies live in Beam's Java SDK harness (in-process); one Fn API bundle per batch
+          FnApiModelHosts<float[], Integer> harness =
+              FnApiModelHosts.start(specs.get(s), FloatArrayCoder.of(), VarIntCoder.of(), options, copies);
+          owned.add(harness);
+          List<DynamicBatcher.BatchHandler<float[], Outcome<Integer>>> handlers = new ArrayList<>();
+          for (int c = 0; c < copies; c++) {
+            handlers.add(harness.handler());
+          }
+          paths.add(
+              new HostedPath("ModelHost + DynamicBatcher + Fn API harness, " + processing[s], handlers, batch, copies, rounds, owned));
+        }
       }
       raw(predictor, model, data, batch, size, channels); // warm-up of every path
-      for (int h = 0; h < batchers.size(); h++) {
-        hosted(batchers.get(h), data, callers);
-        sizes.get(h).clear();
+      for (HostedPath path : paths) {
+        hosted(path.batcher, data, callers);
+        path.formed.clear();
       }
       for (int r = 0; r < rounds; r++) {
         rawRates[r] = raw(predictor, model, data, batch, size, channels);
-        for (int h = 0; h < batchers.size(); h++) {
-          hostRates[h][r] = hosted(batchers.get(h), data, callers);
+        for (HostedPath path : paths) {
+          path.rates[r] = hosted(path.batcher, data, callers);
         }
       }
     } finally {
-      for (DynamicBatcher<float[], Outcome<Integer>> b : batchers) {
-        b.close();
-      }
-      for (ModelHost<float[], Integer> host : hosts) {
-        host.close();
+      for (int i = owned.size() - 1; i >= 0; i--) {
+        owned.get(i).close();
       }
     }
     double rawRate = medianOf(rawRates);
@@ -196,14 +205,43 @@ public final class InferenceThroughputBenchmark {
     System.out.printf(
         Locale.ROOT, "| raw DJL | %.0f (%.0f..%.0f) | %.1f | 100.0 | 0.0 | %d |%n",
         rawRate, min(rawRates), max(rawRates), 1e6 / rawRate, batch);
-    for (int h = 0; h < specs.size(); h++) {
-      double rate = medianOf(hostRates[h]);
-      double meanBatch = sizes.get(h).stream().mapToInt(Integer::intValue).average().orElse(0);
+    for (HostedPath path : paths) {
+      double rate = medianOf(path.rates);
+      double meanBatch = path.formed.stream().mapToInt(Integer::intValue).average().orElse(0);
       System.out.printf(
           Locale.ROOT,
-          "| ModelHost + DynamicBatcher, %s | %.0f (%.0f..%.0f) | %.1f | %.1f | %.1f | %.1f |%n",
-          names[h], rate, min(hostRates[h]), max(hostRates[h]), 1e6 / rate,
+          "| %s | %.0f (%.0f..%.0f) | %.1f | %.1f | %.1f | %.1f |%n",
+          path.name, rate, min(path.rates), max(path.rates), 1e6 / rate,
           100 * rate / rawRate, 1e6 / rate - 1e6 / rawRate, meanBatch);
+    }
+  }
+
+  /** One batcher in front of model copies (in this JVM, or in the SDK harness), and its rates. */
+  private static final class HostedPath {
+    final String name;
+    final DynamicBatcher<float[], Outcome<Integer>> batcher;
+    final List<Integer> formed = java.util.Collections.synchronizedList(new ArrayList<>());
+    final double[] rates;
+
+    HostedPath(
+        String name,
+        List<DynamicBatcher.BatchHandler<float[], Outcome<Integer>>> handlers,
+        int batch,
+        int copies,
+        int rounds,
+        List<AutoCloseable> owned) {
+      this.name = name;
+      this.rates = new double[rounds];
+      this.batcher =
+          DynamicBatcher.<float[], Outcome<Integer>>builder()
+              .setHandlers(handlers)
+              .optMaxBatchSize(batch)
+              .optPreferredBatchSizes(batch)
+              .optMaxDelay(Duration.ofMillis(20))
+              .optQueueCapacity(4 * batch * copies)
+              .optBatchSizeListener(formed::add)
+              .build();
+      owned.add(batcher);
     }
   }
 
@@ -309,7 +347,7 @@ public final class InferenceThroughputBenchmark {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException(
             "arguments are --name value pairs (--size --channels --inputs --callers --copies "
-                + "--repeats --threads --rounds --batch --model-dir); got '" + args[i] + "'");
+                + "--repeats --threads --rounds --batch --fn-api --model-dir); got '" + args[i] + "'");
       }
       map.put(args[i].substring(2), args[++i]);
     }
