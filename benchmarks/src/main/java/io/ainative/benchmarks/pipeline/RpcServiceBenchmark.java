@@ -39,7 +39,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * first result to the last (steady state, no start-up), and the wall time from submission to the
  * end of the job is shown beside it.
  *
- * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch]}.
+ * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]}.
  */
 public final class RpcServiceBenchmark {
 
@@ -47,11 +47,17 @@ public final class RpcServiceBenchmark {
   static final AtomicLong LAST = new AtomicLong();
   static final AtomicLong COUNT = new AtomicLong();
 
+  private static boolean objectReuse;
+
   private RpcServiceBenchmark() {}
 
   public static void main(String[] args) throws Exception {
     long elements = args.length > 0 ? Long.parseLong(args[0]) : 100_000;
     int batch = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    // Flink's object reuse (Beam's --objectReuse, on both runners): without it every record is
+    // copied through its coder between chained operators.
+    objectReuse = args.length > 2 && Boolean.parseBoolean(args[2]);
+    System.out.println("object reuse: " + objectReuse);
     Path models = Path.of("benchmarks/target/bench-models");
     Path identity = IdentityModel.saved(models);
     Path shapes = ShapesClassifier.trainedModel(models, 32, 1);
@@ -170,12 +176,15 @@ public final class RpcServiceBenchmark {
       org.apache.beam.sdk.coders.Coder<OutputT> outputCoder) {
     PipelineOptions options;
     if (runner.equals("ainative-rpc")) {
-      options = AiNativeFlinkRunner.parseOptions("--flinkMaster=[local]", "--parallelism=2", "--numberOfExecutionRetries=0");
+      options =
+          AiNativeFlinkRunner.parseOptions(
+              "--flinkMaster=[local]", "--parallelism=2", "--numberOfExecutionRetries=0", "--objectReuse=" + objectReuse);
     } else {
       FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
       flink.setRunner(FlinkRunner.class);
       flink.setFlinkMaster("[local]");
       flink.setParallelism(2);
+      flink.setObjectReuse(objectReuse);
       options = flink;
     }
     FIRST.set(0);
