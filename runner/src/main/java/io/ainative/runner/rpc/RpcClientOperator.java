@@ -133,6 +133,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient java.util.concurrent.CompletableFuture<CoordinationResponse> membershipPoll;
   private transient long lastMembershipPollNanos;
   private transient MailboxExecutor anyMail;
+  private transient Transcoder toSdk;
+  private transient Transcoder resultToWire;
+  private transient @Nullable Transcoder failureToWire;
   /** Suspects wait here while another one is on its way. */
   private transient ArrayDeque<Request> suspects;
   private transient @Nullable Request suspectInFlight;
@@ -166,6 +169,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     modelInputCoder = (Coder<Object>) config.service.inputCoder();
     modelOutputCoder = (Coder<Object>) config.service.outputCoder();
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
+    toSdk = Transcoder.of(config.inputWire, config.inputSdk);
+    resultToWire = Transcoder.of(config.mainSdk, config.mainWire);
+    failureToWire = config.failureTag == null ? null : Transcoder.of(config.failureSdk, config.failureWire);
     unemitted = new ArrayDeque<>();
     buffer = new ArrayList<>();
     inFlight = new LinkedHashMap<>();
@@ -256,7 +262,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   }
 
   private void take(WindowedValue<Object> wire) throws Exception {
-    WindowedValue<Object> element = transcode(wire, config.inputWire, config.inputSdk);
+    WindowedValue<Object> element = toSdk.apply(wire);
     Object modelInput = config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
     byte[] payload = CoderUtils.encodeToByteArray(modelInputCoder, modelInput);
     Element e = new Element(nextSeq++, wire, element, modelInput, payload);
@@ -516,7 +522,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
         config.keyed
             ? KV.of(((KV<?, ?>) e.element.getValue()).getKey(), InferenceResult.of(e.modelInput, output))
             : InferenceResult.of(e.modelInput, output);
-    return transcode(e.element.withValue(result), config.mainSdk, config.mainWire);
+    return resultToWire.apply(e.element.withValue(result));
   }
 
   private Outcome failure(Element e, InferenceStep step, String errorClass, String message) throws Exception {
@@ -528,7 +534,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
           null);
     }
     InferenceFailure<Object> f = InferenceFailure.of(e.element.getValue(), step, errorClass, message, "");
-    return new Outcome(transcode(e.element.withValue(f), config.failureSdk, config.failureWire), true);
+    return new Outcome(failureToWire.apply(e.element.withValue(f)), true);
   }
 
   private static InferenceStep stepOf(String label) {
@@ -756,11 +762,6 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
 
   private MetricName name(String metric) {
     return MetricName.named(config.metricsNamespace, metric);
-  }
-
-  private static WindowedValue<Object> transcode(
-      WindowedValue<Object> value, Coder<WindowedValue<Object>> from, Coder<WindowedValue<Object>> to) throws Exception {
-    return CoderUtils.decodeFromByteArray(to, CoderUtils.encodeToByteArray(from, value));
   }
 
   /** One element, from arrival to emission. */
