@@ -26,6 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
@@ -42,10 +45,9 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
-import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
-import org.apache.flink.util.SerializedValue;
 import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -53,6 +55,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.SerializedValue;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -130,7 +133,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient boolean finishing;
   private transient boolean finishedAcked;
   private transient long membershipVersion;
-  private transient java.util.concurrent.CompletableFuture<CoordinationResponse> membershipPoll;
+  private transient @Nullable CompletableFuture<CoordinationResponse> membershipPoll;
   private transient long lastMembershipPollNanos;
   private transient MailboxExecutor anyMail;
   private transient Transcoder toSdk;
@@ -233,7 +236,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       }
       try {
         applyMembership(((ClientEvents.MembershipResponse) membershipPoll.join()).membership);
-      } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+      } catch (CompletionException | CancellationException e) {
         LOG.debug("{}: asking the coordinator for instances failed: {}", config.stepName, e.toString());
       }
       membershipPoll = null;
