@@ -140,6 +140,7 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
             jobName,
             "",
             PipelineOptionsTranslation.toProto(options));
+    MetricsPushing metricsPushing = MetricsPushing.forOptions(options.as(MetricsOptions.class));
     JobClient client;
     try {
       client = new JobLauncher().submit(proto, jobInfo, options);
@@ -150,7 +151,9 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
     }
     LOG.info("Submitted job {} as Flink job {} to {}", jobName, client.getJobID(), options.getFlinkMaster());
     AiNativePipelineResult result = new AiNativePipelineResult(client);
-    MetricsPushing.startIfConfigured(result, options.as(MetricsOptions.class));
+    if (metricsPushing != null) {
+      metricsPushing.start(result);
+    }
     return result;
   }
 }

@@ -131,6 +131,24 @@ public class EmbeddedClusterITCase {
     assertThat(words, equalTo(8L));
   }
 
+  @Test
+  public void metricsSink_thatCannotBeBuilt_failsTheRun_namingTheOption() {
+    AiNativeFlinkPipelineOptions options = options();
+    options.as(org.apache.beam.sdk.metrics.MetricsOptions.class).setMetricsSink(SinkWithoutOptionsConstructor.class);
+    Pipeline p = Pipeline.create(options);
+    p.apply(Create.of(CoveragePipeline.LINES));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, p::run);
+    assertThat(e.getMessage(), containsString("--metricsSink=" + SinkWithoutOptionsConstructor.class.getName()));
+  }
+
+  /** Has no constructor taking MetricsOptions, so the runner cannot build it. */
+  public static final class SinkWithoutOptionsConstructor implements org.apache.beam.sdk.metrics.MetricsSink {
+    public SinkWithoutOptionsConstructor(String unused) {}
+
+    @Override
+    public void writeMetrics(MetricQueryResults metricQueryResults) {}
+  }
+
   /** A metrics sink that keeps what it was sent (built by the runner with the pipeline's options). */
   public static final class RecordingMetricsSink implements org.apache.beam.sdk.metrics.MetricsSink {
     static final java.util.concurrent.BlockingQueue<MetricQueryResults> PUSHED =

@@ -10,6 +10,7 @@ import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricsOptions;
 import org.apache.beam.sdk.metrics.MetricsSink;
 import org.apache.beam.sdk.util.InstanceBuilder;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,30 +29,42 @@ import org.slf4j.LoggerFactory;
 public final class MetricsPushing {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsPushing.class);
 
-  private MetricsPushing() {}
+  private final MetricsSink sink;
+  private final long periodSeconds;
+
+  private MetricsPushing(MetricsSink sink, long periodSeconds) {
+    this.sink = sink;
+    this.periodSeconds = periodSeconds;
+  }
 
   /**
-   * Starts pushing the metrics of {@code result} if {@code options} name a sink other than {@link
-   * NoOpMetricsSink}. The pushing thread is a daemon and stops after the push that follows the job's
-   * end.
+   * The pusher the options ask for: null when they name no sink (or {@link NoOpMetricsSink}). Call
+   * it before submitting the job, so a sink that cannot be built fails the submission, not a job
+   * already running.
    *
    * @throws IllegalArgumentException if the sink class cannot be built with a {@link
    *     MetricsOptions} constructor argument
    */
-  public static void startIfConfigured(AiNativePipelineResult result, MetricsOptions options) {
+  public static @Nullable MetricsPushing forOptions(MetricsOptions options) {
     Class<? extends MetricsSink> sinkClass = options.getMetricsSink();
     if (sinkClass == null || NoOpMetricsSink.class.equals(sinkClass)) {
-      return;
+      return null;
     }
-    MetricsSink sink;
     try {
-      sink = InstanceBuilder.ofType(MetricsSink.class).fromClass(sinkClass).withArg(MetricsOptions.class, options).build();
+      MetricsSink sink = InstanceBuilder.ofType(MetricsSink.class).fromClass(sinkClass).withArg(MetricsOptions.class, options).build();
+      return new MetricsPushing(sink, Math.max(1, options.getMetricsPushPeriod()));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(
           "--metricsSink=" + sinkClass.getName() + " cannot be created: it needs a public constructor taking MetricsOptions",
           e);
     }
-    long period = Math.max(1, options.getMetricsPushPeriod());
+  }
+
+  /**
+   * Pushes the metrics of {@code result} every period, and once after the job's end. The pushing
+   * thread is a daemon and stops with that last push.
+   */
+  public void start(AiNativePipelineResult result) {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -59,7 +72,7 @@ public final class MetricsPushing {
               t.setDaemon(true);
               return t;
             });
-    scheduler.scheduleAtFixedRate(() -> push(sink, result), period, period, TimeUnit.SECONDS);
+    scheduler.scheduleAtFixedRate(() -> push(sink, result), periodSeconds, periodSeconds, TimeUnit.SECONDS);
     result
         .ended()
         .thenRun(

@@ -33,8 +33,11 @@ final class PortableJobRunner implements PortablePipelineRunner {
   public PortablePipelineResult run(RunnerApi.Pipeline pipeline, JobInfo jobInfo) throws Exception {
     MetricsEnvironment.setMetricsSupported(true);
     FlinkEnvironmentFactory.validate(options);
+    MetricsPushing metricsPushing = MetricsPushing.forOptions(options.as(MetricsOptions.class));
     AiNativePipelineResult result = new AiNativePipelineResult(new JobLauncher().submit(pipeline, jobInfo, options));
-    MetricsPushing.startIfConfigured(result, options.as(MetricsOptions.class));
+    if (metricsPushing != null) {
+      metricsPushing.start(result);
+    }
     // Returns DONE or CANCELLED, throws for FAILED; null only when interrupted.
     PipelineResult.State state;
     try {

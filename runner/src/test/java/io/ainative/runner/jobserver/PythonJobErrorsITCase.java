@@ -7,14 +7,10 @@ import static org.hamcrest.Matchers.equalTo;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.AfterClass;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -25,7 +21,6 @@ import org.junit.Test;
 public class PythonJobErrorsITCase {
 
   private static final Path SCRIPT = Path.of("src/test/python/bad_jobs.py");
-  private static final Path PYTHON_PACKAGE = Path.of("../python").toAbsolutePath().normalize();
   private static final long TIMEOUT_SECONDS = 90;
 
   private static String python;
@@ -35,10 +30,7 @@ public class PythonJobErrorsITCase {
 
   @BeforeClass
   public static void startServer() throws Exception {
-    python = System.getProperty("ainative.python", "");
-    Assume.assumeTrue(
-        "set -Dainative.python=PATH to a Python with apache-beam==2.62.0 (see bin/test)",
-        !python.isEmpty() && Files.isExecutable(Path.of(python)));
+    python = PythonScripts.pythonOrSkip();
     server = JobServers.onFreePorts(0);
     jobEndpoint = server.start();
     expansionEndpoint = server.getExpansionEndpoint();
@@ -53,19 +45,11 @@ public class PythonJobErrorsITCase {
 
   /** Runs one case of the script; returns its output, after checking it failed. */
   private static String runFailing(String... caseAndArgs) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(python, SCRIPT.toString(), jobEndpoint, expansionEndpoint));
-    command.addAll(List.of(caseAndArgs));
-    Path log = Files.createTempFile("ainative-python", ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("PYTHONPATH", PYTHON_PACKAGE.toString());
-    Process process = builder.start();
-    if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-      throw new AssertionError(caseAndArgs[0] + ": the Python pipeline hung (" + TIMEOUT_SECONDS + " s):\n" + Files.readString(log));
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    Files.deleteIfExists(log);
-    assertThat(output, process.exitValue(), not(equalTo(0)));
+    List<String> args = new ArrayList<>(List.of(jobEndpoint, expansionEndpoint));
+    args.addAll(List.of(caseAndArgs));
+    PythonScripts.Run run = PythonScripts.run(python, SCRIPT, TIMEOUT_SECONDS, args);
+    String output = run.output;
+    assertThat(output, run.exitCode, not(equalTo(0)));
     assertThat(output, not(containsString("UNEXPECTEDLY SUCCEEDED")));
     return output;
   }

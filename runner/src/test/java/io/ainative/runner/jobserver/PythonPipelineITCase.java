@@ -6,13 +6,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.AfterClass;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -32,10 +30,7 @@ public class PythonPipelineITCase {
 
   @BeforeClass
   public static void startServer() throws Exception {
-    python = System.getProperty("ainative.python", "");
-    Assume.assumeTrue(
-        "set -Dainative.python=PATH to a Python with apache-beam==2.62.0 (see .ci/run)",
-        !python.isEmpty() && Files.isExecutable(Path.of(python)));
+    python = PythonScripts.pythonOrSkip();
     server = JobServers.onFreePorts(-1);
     endpoint = server.start();
   }
@@ -47,30 +42,21 @@ public class PythonPipelineITCase {
     }
   }
 
-  /** Runs the script; returns {exit code, combined output}. */
-  private static Object[] runPython(String... extra) throws IOException, InterruptedException {
+  private static PythonScripts.Run runPython(String... extra) throws IOException, InterruptedException {
     return runPython(300, extra);
   }
 
-  private static Object[] runPython(long timeoutSeconds, String... extra) throws IOException, InterruptedException {
-    List<String> command = new java.util.ArrayList<>(List.of(python, SCRIPT.toString(), endpoint));
-    command.addAll(List.of(extra));
-    Path log = Files.createTempFile("ainative-python", ".log");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-      throw new AssertionError("the Python pipeline did not end in " + timeoutSeconds + " s:\n" + Files.readString(log));
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    Files.deleteIfExists(log);
-    return new Object[] {process.exitValue(), output};
+  private static PythonScripts.Run runPython(long timeoutSeconds, String... extra) throws IOException, InterruptedException {
+    List<String> args = new java.util.ArrayList<>(List.of(endpoint));
+    args.addAll(List.of(extra));
+    return PythonScripts.run(python, SCRIPT, timeoutSeconds, args);
   }
 
   @Test
   public void pythonPipeline_withGroupByKeySideInputAndWindows_passesItsAssertions() throws Exception {
-    Object[] result = runPython();
-    assertThat((String) result[1], result[0], equalTo(0));
-    assertThat((String) result[1], containsString("PYTHON PIPELINE OK"));
+    PythonScripts.Run result = runPython();
+    assertThat(result.output, result.exitCode, equalTo(0));
+    assertThat(result.output, containsString("PYTHON PIPELINE OK"));
   }
 
   @Test
@@ -90,14 +76,14 @@ public class PythonPipelineITCase {
     Process pool = poolBuilder.start();
     try {
       awaitListening(port, pool, log);
-      Object[] result;
+      PythonScripts.Run result;
       try {
         result = runPython(120, "--environment_type=EXTERNAL", "--environment_config=localhost:" + port);
       } catch (AssertionError e) {
         throw new AssertionError(e.getMessage() + "\nworker pool:\n" + Files.readString(log), e);
       }
-      assertThat((String) result[1], result[0], equalTo(0));
-      assertThat((String) result[1], containsString("PYTHON PIPELINE OK"));
+      assertThat(result.output, result.exitCode, equalTo(0));
+      assertThat(result.output, containsString("PYTHON PIPELINE OK"));
       // With EXTERNAL the submitting process starts no worker of its own: the pool ran them.
     } finally {
       pool.destroy();
@@ -112,9 +98,9 @@ public class PythonPipelineITCase {
   public void pythonPipeline_inAProcessEnvironment_passesItsAssertions() throws Exception {
     Path worker = Path.of("../python/bin/ainative-python-worker").toAbsolutePath().normalize();
     String config = "{\"command\": \"" + worker + "\", \"env\": {\"AINATIVE_PYTHON\": \"" + python + "\"}}";
-    Object[] result = runPython(120, "--environment_type=PROCESS", "--environment_config=" + config);
-    assertThat((String) result[1], result[0], equalTo(0));
-    assertThat((String) result[1], containsString("PYTHON PIPELINE OK"));
+    PythonScripts.Run result = runPython(120, "--environment_type=PROCESS", "--environment_config=" + config);
+    assertThat(result.output, result.exitCode, equalTo(0));
+    assertThat(result.output, containsString("PYTHON PIPELINE OK"));
   }
 
   /** Waits (at most 60 s) until something accepts connections on {@code port}. */
@@ -135,9 +121,9 @@ public class PythonPipelineITCase {
 
   @Test
   public void failingPythonAssertion_reachesThePythonUserAsAJobError() throws Exception {
-    Object[] result = runPython("--expect-wrong");
-    assertThat(result[0], not(equalTo(0)));
-    String output = (String) result[1];
+    PythonScripts.Run result = runPython("--expect-wrong");
+    assertThat(result.exitCode, not(equalTo(0)));
+    String output = result.output;
     assertThat(output, containsString("failed in state FAILED"));
     assertThat(output, containsString("missing elements [('b', 4)]"));
   }

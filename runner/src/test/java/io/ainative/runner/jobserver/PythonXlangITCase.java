@@ -11,17 +11,13 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.AfterClass;
-import org.junit.Assume;
 import org.junit.BeforeClass;
 import org.junit.ClassRule;
 import org.junit.Test;
@@ -36,7 +32,6 @@ import org.junit.rules.TemporaryFolder;
 public class PythonXlangITCase {
 
   private static final Path SCRIPT = Path.of("src/test/python/run_inference_xlang.py");
-  private static final Path PYTHON_PACKAGE = Path.of("../python").toAbsolutePath().normalize();
   private static final int IMAGES = 300;
   private static final int BAD = 3;
   private static final long SEED = 7;
@@ -51,10 +46,7 @@ public class PythonXlangITCase {
 
   @BeforeClass
   public static void startServer() throws Exception {
-    python = System.getProperty("ainative.python", "");
-    Assume.assumeTrue(
-        "set -Dainative.python=PATH to a Python with apache-beam==2.62.0 (see bin/test)",
-        !python.isEmpty() && Files.isExecutable(Path.of(python)));
+    python = PythonScripts.pythonOrSkip();
     model = ShapesClassifier.trainedModel(Path.of("target/test-models"), 32, 1);
     server = JobServers.onFreePorts(0);
     jobEndpoint = server.start();
@@ -96,31 +88,14 @@ public class PythonXlangITCase {
     return dir;
   }
 
-  /** Runs the script; returns {exit code, combined output}. */
-  static Object[] runPython(Path script, long timeoutSeconds, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(python, script.toString()));
-    command.addAll(List.of(args));
-    Path log = Files.createTempFile("ainative-python", ".log");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    builder.environment().put("PYTHONPATH", PYTHON_PACKAGE.toString());
-    Process process = builder.start();
-    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
-      throw new AssertionError(
-          "the Python pipeline did not end in " + timeoutSeconds + " s:\n" + Files.readString(log));
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    Files.deleteIfExists(log);
-    return new Object[] {process.exitValue(), output};
-  }
-
   @Test
   public void pythonPipeline_classifiesImagesCrossLanguage_servedByRpcOperators() throws Exception {
     Path images = writeImages();
-    Object[] result =
-        runPython(SCRIPT, 240, jobEndpoint, expansionEndpoint, images.toString(), model.toString(), ShapesArchitecture.NAME);
-    String output = (String) result[1];
-    assertThat(output, result[0], equalTo(0));
+    PythonScripts.Run result =
+        PythonScripts.run(
+            python, SCRIPT, 240, List.of(jobEndpoint, expansionEndpoint, images.toString(), model.toString(), ShapesArchitecture.NAME));
+    String output = result.output;
+    assertThat(output, result.exitCode, equalTo(0));
     assertThat(output, containsString("PYTHON XLANG PIPELINE OK"));
     for (String what : List.of("images", "tensors")) {
       Matcher m = Pattern.compile("ACCURACY " + what + " (\\d+) (\\d+)").matcher(output);

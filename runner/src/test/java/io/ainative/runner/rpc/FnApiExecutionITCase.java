@@ -9,7 +9,6 @@ import io.ainative.harness.InferenceServer;
 import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.IdentityModel;
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
-import io.ainative.runner.TestAiNativeFlinkRunner;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceResult;
 import io.ainative.transforms.ModelSpec;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
@@ -38,7 +36,6 @@ import org.junit.Test;
  * alone while the client re-routes.
  */
 public class FnApiExecutionITCase {
-  private static final int WIDTH = 4;
   static final float CRASH_MARK = 4242f;
   static final AtomicBoolean CRASHED = new AtomicBoolean();
 
@@ -50,10 +47,7 @@ public class FnApiExecutionITCase {
   }
 
   private static TestPipeline pipeline(int retries) {
-    AiNativeFlinkPipelineOptions options = PipelineOptionsFactory.create().as(AiNativeFlinkPipelineOptions.class);
-    options.setRunner(TestAiNativeFlinkRunner.class);
-    options.setFlinkMaster("[local]");
-    options.setParallelism(2);
+    AiNativeFlinkPipelineOptions options = InferenceSemanticsITCase.embeddedOptions();
     options.setNumberOfExecutionRetries(retries);
     options.setInferenceExecution(InferenceServer.Execution.FN_API_HARNESS);
     return TestPipeline.fromOptions(options).enableAbandonedNodeEnforcement(false);
@@ -79,19 +73,13 @@ public class FnApiExecutionITCase {
         .build();
   }
 
-  private static float[] vector(float first) {
-    float[] v = new float[WIDTH];
-    v[0] = first;
-    return v;
-  }
-
   @Test
   public void resultsAndElementFailures_areTheSameAsInProcess() {
     TestPipeline p = pipeline(0);
     List<float[]> inputs = new ArrayList<>();
     List<Float> expected = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
-      inputs.add(i == 42 ? null : vector(i));
+      inputs.add(i == 42 ? null : InferenceSemanticsITCase.vector(i));
       if (i != 42) {
         expected.add((float) i);
       }
@@ -120,7 +108,7 @@ public class FnApiExecutionITCase {
     List<float[]> inputs = new ArrayList<>();
     List<Float> expected = new ArrayList<>();
     for (int i = 0; i < 600; i++) {
-      inputs.add(vector(i == 300 ? CRASH_MARK : i));
+      inputs.add(InferenceSemanticsITCase.vector(i == 300 ? CRASH_MARK : i));
       expected.add(i == 300 ? CRASH_MARK : (float) i);
     }
     PCollection<InferenceResult<float[], float[]>> results =

@@ -72,11 +72,17 @@ public class InferenceSemanticsITCase {
     identity = IdentityModel.saved(Path.of("target/test-models"));
   }
 
-  private static TestPipeline pipeline(boolean streaming) {
+  /** TestPipeline options on the embedded cluster, parallelism 2 (also used by other rpc tests). */
+  static AiNativeFlinkPipelineOptions embeddedOptions() {
     AiNativeFlinkPipelineOptions options = PipelineOptionsFactory.create().as(AiNativeFlinkPipelineOptions.class);
     options.setRunner(TestAiNativeFlinkRunner.class);
     options.setFlinkMaster("[local]");
     options.setParallelism(2);
+    return options;
+  }
+
+  private static TestPipeline pipeline(boolean streaming) {
+    AiNativeFlinkPipelineOptions options = embeddedOptions();
     options.setStreaming(streaming);
     return TestPipeline.fromOptions(options).enableAbandonedNodeEnforcement(false);
   }
@@ -98,7 +104,7 @@ public class InferenceSemanticsITCase {
         .build();
   }
 
-  private static float[] vector(float first) {
+  static float[] vector(float first) {
     float[] v = new float[WIDTH];
     Arrays.fill(v, first);
     return v;
