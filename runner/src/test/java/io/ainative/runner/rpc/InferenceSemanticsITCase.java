@@ -7,6 +7,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.IdentityModel;
+import io.ainative.multimodal.store.FileSystemObjectStore;
+import io.ainative.multimodal.store.OffloadPolicy;
+import io.ainative.multimodal.store.Payload;
+import io.ainative.multimodal.store.PayloadCoder;
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.TestAiNativeFlinkRunner;
 import io.ainative.transforms.InferenceFailure;
@@ -16,11 +20,14 @@ import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.ModelSpec;
 import io.ainative.transforms.RetryPolicy;
 import io.ainative.transforms.RunInference;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -44,6 +51,7 @@ import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.PaneInfo;
 import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TimestampedValue;
@@ -51,7 +59,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
 
 /**
  * What RunInference promises about the elements that pass through it, when the runner serves it
@@ -319,10 +329,10 @@ public class InferenceSemanticsITCase {
     p.run();
   }
 
-  @org.junit.Rule public final org.junit.rules.TemporaryFolder tmp = new org.junit.rules.TemporaryFolder();
+  @Rule public final TemporaryFolder tmp = new TemporaryFolder();
 
-  private static io.ainative.multimodal.store.FileSystemObjectStore store(String root) throws java.io.IOException {
-    return io.ainative.multimodal.store.FileSystemObjectStore.builder().setRoot(root).setJobId("semantics").build();
+  private static FileSystemObjectStore store(String root) throws IOException {
+    return FileSystemObjectStore.builder().setRoot(root).setJobId("semantics").build();
   }
 
   @Test
@@ -331,11 +341,11 @@ public class InferenceSemanticsITCase {
     // a few dozen bytes, and the service's pre-processing reads the value from the object store.
     String root = tmp.newFolder("objects").toURI().toString();
     int floats = 2 << 20;
-    org.apache.beam.sdk.coders.Coder<io.ainative.multimodal.store.Payload<float[]>> payloadCoder =
-        io.ainative.multimodal.store.PayloadCoder.of(FloatArrayCoder.of());
-    List<io.ainative.multimodal.store.Payload<float[]>> inputs = new ArrayList<>();
+    Coder<Payload<float[]>> payloadCoder =
+        PayloadCoder.of(FloatArrayCoder.of());
+    List<Payload<float[]>> inputs = new ArrayList<>();
     List<Double> sums = new ArrayList<>();
-    try (io.ainative.multimodal.store.FileSystemObjectStore store = store(root)) {
+    try (FileSystemObjectStore store = store(root)) {
       for (int i = 0; i < 3; i++) {
         float[] v = new float[floats];
         double sum = 0;
@@ -343,25 +353,25 @@ public class InferenceSemanticsITCase {
           v[j] = i + j % 7;
           sum += v[j];
         }
-        io.ainative.multimodal.store.Payload<float[]> p =
-            io.ainative.multimodal.store.OffloadPolicy.defaults().apply(v, FloatArrayCoder.of(), store);
+        Payload<float[]> p =
+            OffloadPolicy.defaults().apply(v, FloatArrayCoder.of(), store);
         assertThat("element " + i + " travels by reference", p.isRef(), is(true));
         assertThat(
             "the reference is small",
-            org.apache.beam.sdk.util.CoderUtils.encodeToByteArray(payloadCoder, p).length < 1024,
+            CoderUtils.encodeToByteArray(payloadCoder, p).length < 1024,
             is(true));
         inputs.add(p);
         sums.add(sum);
       }
     }
-    ModelSpec<io.ainative.multimodal.store.Payload<float[]>, Double> spec =
-        ModelSpec.<io.ainative.multimodal.store.Payload<float[]>, Double>builder()
+    ModelSpec<Payload<float[]>, Double> spec =
+        ModelSpec.<Payload<float[]>, Double>builder()
             .setModelUri(identity.toString())
             .optModelName(IdentityModel.MODEL_NAME)
             .optBlock(IdentityModel::newBlock)
             .setProcessing(
                 (manager, payload) -> {
-                  try (io.ainative.multimodal.store.FileSystemObjectStore store = store(root)) {
+                  try (FileSystemObjectStore store = store(root)) {
                     float[] v = payload.resolve(store, FloatArrayCoder.of());
                     return new NDList(manager.create(v, new Shape(v.length)));
                   }
@@ -375,9 +385,9 @@ public class InferenceSemanticsITCase {
                 })
             .build();
     TestPipeline p = pipeline(false);
-    PCollection<InferenceResult<io.ainative.multimodal.store.Payload<float[]>, Double>> results =
+    PCollection<InferenceResult<Payload<float[]>, Double>> results =
         p.apply(Create.of(inputs).withCoder(payloadCoder))
-            .apply(RunInference.of(spec).withOutputCoder(org.apache.beam.sdk.coders.DoubleCoder.of()).withInstances(2).withBatchSize(1, 2));
+            .apply(RunInference.of(spec).withOutputCoder(DoubleCoder.of()).withInstances(2).withBatchSize(1, 2));
     PAssert.that(results.apply(MapElements.into(TypeDescriptors.doubles()).via(r -> r.getOutput()))).containsInAnyOrder(sums);
     p.run();
   }
