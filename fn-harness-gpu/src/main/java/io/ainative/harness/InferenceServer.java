@@ -7,11 +7,14 @@ import io.ainative.harness.fnapi.HarnessElementException;
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
 import io.ainative.harness.grpc.Failure;
+import io.ainative.harness.grpc.IndexedFailure;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.harness.grpc.StatusRequest;
 import io.ainative.harness.grpc.StatusResponse;
+import io.ainative.multimodal.arrow.ArrowElements;
+import io.ainative.multimodal.arrow.RecyclingRootAllocator;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import io.ainative.transforms.internal.BatchListener;
@@ -19,6 +22,7 @@ import io.ainative.transforms.internal.Outcome;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +68,10 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
   private final ModelSpec<InputT, OutputT> spec;
   private final Coder<InputT> inputCoder;
   private final Coder<OutputT> outputCoder;
+  private final ArrowElements<InputT> arrowInputs;
+  private final ArrowElements<OutputT> arrowOutputs;
+  /** For ARROW_IPC requests and responses; closed with the service. */
+  private final RecyclingRootAllocator allocator = new RecyclingRootAllocator();
   private final Config config;
   private final ExecutorService executor;
   private final CompletableFuture<Backend<InputT, OutputT>> backend;
@@ -79,6 +87,8 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     this.spec = spec;
     this.inputCoder = inputCoder;
     this.outputCoder = outputCoder;
+    this.arrowInputs = ArrowElements.of(inputCoder);
+    this.arrowOutputs = ArrowElements.of(outputCoder);
     this.config = config;
     AtomicInteger threads = new AtomicInteger();
     ThreadFactory factory =
@@ -236,25 +246,29 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
               : "the model is loading";
       return done(error(request, Status.UNAVAILABLE, why));
     }
+    List<InputT> inputs;
     if (request.getEncoding() == Encoding.ARROW_IPC) {
-      return done(
-          error(request, Status.UNIMPLEMENTED, "encoding ARROW_IPC is not implemented yet; use BEAM_CODER"));
-    }
-    if (request.getEncoding() != Encoding.BEAM_CODER) {
-      return done(
-          error(request, Status.INVALID_ARGUMENT, "encoding " + request.getEncoding() + " is not supported; use BEAM_CODER"));
-    }
-    List<InputT> inputs = new ArrayList<>(request.getElementsCount());
-    for (int i = 0; i < request.getElementsCount(); i++) {
       try {
-        inputs.add(CoderUtils.decodeFromByteArray(inputCoder, request.getElements(i).toByteArray()));
-      } catch (Exception e) {
-        return done(
-            error(
-                request,
-                Status.INVALID_ARGUMENT,
-                "element " + i + " cannot be decoded with " + inputCoder + ": " + e.getMessage()));
+        inputs = arrowInputs.decode(request.getArrowBatch().toByteArray(), allocator);
+      } catch (IOException e) {
+        return done(error(request, Status.INVALID_ARGUMENT, "the arrow_batch cannot be read: " + e.getMessage()));
       }
+    } else if (request.getEncoding() == Encoding.BEAM_CODER) {
+      inputs = new ArrayList<>(request.getElementsCount());
+      for (int i = 0; i < request.getElementsCount(); i++) {
+        try {
+          inputs.add(CoderUtils.decodeFromByteArray(inputCoder, request.getElements(i).toByteArray()));
+        } catch (Exception e) {
+          return done(
+              error(
+                  request,
+                  Status.INVALID_ARGUMENT,
+                  "element " + i + " cannot be decoded with " + inputCoder + ": " + e.getMessage()));
+        }
+      }
+    } else {
+      return done(
+          error(request, Status.INVALID_ARGUMENT, "encoding " + request.getEncoding() + " is not supported; use BEAM_CODER or ARROW_IPC"));
     }
     List<CompletableFuture<Outcome<OutputT>>> futures = new ArrayList<>(inputs.size());
     Status refused = null;
@@ -292,15 +306,80 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
                 }
                 return error(request, Status.INTERNAL, "the batch failed: " + cause);
               }
-              InferResponse.Builder ok =
-                  InferResponse.newBuilder()
-                      .setRequestId(request.getRequestId())
-                      .setStatusCode(Status.Code.OK.value());
+              List<Outcome<OutputT>> outcomes = new ArrayList<>(futures.size());
               for (CompletableFuture<Outcome<OutputT>> f : futures) {
-                ok.addResults(result(f.join()));
+                outcomes.add(f.join());
               }
-              return ok.build();
+              return request.getEncoding() == Encoding.ARROW_IPC ? arrowAnswer(request, outcomes) : coderAnswer(request, outcomes);
             });
+  }
+
+  private InferResponse coderAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
+    InferResponse.Builder ok =
+        InferResponse.newBuilder()
+            .setRequestId(request.getRequestId())
+            .setStatusCode(Status.Code.OK.value())
+            .setEncoding(Encoding.BEAM_CODER);
+    for (Outcome<OutputT> outcome : outcomes) {
+      ok.addResults(result(outcome));
+    }
+    return ok.build();
+  }
+
+  /**
+   * The outputs that succeeded as one Arrow batch, the rest as indexed failures. An output that
+   * cannot be written in the output layout (a null where none is allowed, for instance) fails at
+   * post-process alone: the batch is then written again without it.
+   */
+  private InferResponse arrowAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
+    InferResponse.Builder ok =
+        InferResponse.newBuilder()
+            .setRequestId(request.getRequestId())
+            .setStatusCode(Status.Code.OK.value())
+            .setEncoding(Encoding.ARROW_IPC);
+    List<Integer> indexes = new ArrayList<>(outcomes.size());
+    List<OutputT> outputs = new ArrayList<>(outcomes.size());
+    List<IndexedFailure> failures = new ArrayList<>();
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome<OutputT> outcome = outcomes.get(i);
+      if (outcome.isSuccess()) {
+        indexes.add(i);
+        outputs.add(outcome.output());
+      } else {
+        failures.add(indexed(i, failure(outcome.failedStep().label(), outcome.error())));
+      }
+    }
+    byte[] batch;
+    try {
+      batch = outputs.isEmpty() ? null : arrowOutputs.encode(outputs, allocator);
+    } catch (IOException | RuntimeException whole) {
+      // Find the outputs that cannot be written, one by one (rare), and write the others.
+      List<Integer> keptIndexes = new ArrayList<>();
+      List<OutputT> kept = new ArrayList<>();
+      for (int j = 0; j < outputs.size(); j++) {
+        try {
+          arrowOutputs.encode(List.of(outputs.get(j)), allocator);
+          keptIndexes.add(indexes.get(j));
+          kept.add(outputs.get(j));
+        } catch (IOException | RuntimeException e) {
+          failures.add(indexed(indexes.get(j), failure("post-process", e)));
+        }
+      }
+      try {
+        batch = kept.isEmpty() ? null : arrowOutputs.encode(kept, allocator);
+      } catch (IOException | RuntimeException e) {
+        return error(request, Status.INTERNAL, "the outputs cannot be written as an Arrow batch: " + e);
+      }
+    }
+    if (batch != null) {
+      ok.setArrowOutputs(ByteString.copyFrom(batch));
+    }
+    failures.sort((a, b) -> Integer.compare(a.getIndex(), b.getIndex()));
+    return ok.addAllFailures(failures).build();
+  }
+
+  private static IndexedFailure indexed(int index, ElementResult failure) {
+    return IndexedFailure.newBuilder().setIndex(index).setFailure(failure.getFailure()).build();
   }
 
   private ElementResult result(Outcome<OutputT> outcome) {
@@ -433,6 +512,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
         b.closeModels(spec);
       }
       executor.shutdown();
+      closeAllocator();
       return;
     }
     drain();
@@ -443,6 +523,17 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       b.closeModels(spec);
     }
     executor.shutdown();
+    closeAllocator();
+  }
+
+  private void closeAllocator() {
+    try {
+      allocator.close();
+    } catch (IllegalStateException e) {
+      // A request still being read after the drain (refused once read) holds a buffer: it is
+      // freed when that read ends.
+      LOG.warn("Arrow memory of {} still in use at close: {}", spec.modelUri(), e.getMessage());
+    }
   }
 
   /** The requests of one client stream: answers serialized, completion after the last one. */

@@ -20,6 +20,7 @@ import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.ShapeImages;
 import io.ainative.harness.testing.ShapesClassifier;
 import io.ainative.harness.testing.TestModels;
+import io.ainative.multimodal.arrow.ArrowElements;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import io.grpc.ManagedChannel;
@@ -35,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.RootAllocator;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.joda.time.Duration;
@@ -254,7 +256,53 @@ public class InferenceServerITCase {
     assertTrue(r.get(1L).getResults(2).hasOutput());
     assertEquals(Status.Code.INVALID_ARGUMENT.value(), r.get(2L).getStatusCode());
     assertThat(r.get(2L).getStatusMessage(), containsString("element 0 cannot be decoded"));
-    assertEquals(Status.Code.UNIMPLEMENTED.value(), r.get(3L).getStatusCode());
+    assertEquals(Status.Code.INVALID_ARGUMENT.value(), r.get(3L).getStatusCode());
+    assertThat(r.get(3L).getStatusMessage(), containsString("arrow_batch cannot be read"));
+  }
+
+  @Test
+  public void arrowRequests_areAnsweredWithAnArrowBatchOfOutputs_andIndexedFailures() throws Exception {
+    start(InferenceOptions.defaults());
+    service.ready().get(2, TimeUnit.MINUTES);
+    ShapeImages images = new ShapeImages(SIZE, CHANNELS, 11);
+    List<float[]> inputs = new ArrayList<>();
+    List<Integer> truth = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      if (i == 4 || i == 9) {
+        inputs.add(new float[5]); // wrong size: fails at pre-process
+        truth.add(null);
+      } else {
+        ShapeImages.Sample sample = images.next();
+        inputs.add(sample.pixels());
+        truth.add(sample.label());
+      }
+    }
+    try (RootAllocator allocator = new RootAllocator()) {
+      InferRequest request =
+          InferRequest.newBuilder()
+              .setRequestId(7)
+              .setEncoding(Encoding.ARROW_IPC)
+              .setArrowBatch(ByteString.copyFrom(ArrowElements.of(FloatArrayCoder.of()).encode(inputs, allocator)))
+              .build();
+      InferResponse r = infer(List.of(request)).get(7L);
+      assertEquals(r.getStatusMessage(), Status.Code.OK.value(), r.getStatusCode());
+      assertEquals(Encoding.ARROW_IPC, r.getEncoding());
+      assertEquals(0, r.getResultsCount());
+      assertEquals(2, r.getFailuresCount());
+      assertEquals(4, r.getFailures(0).getIndex());
+      assertEquals(9, r.getFailures(1).getIndex());
+      assertEquals("pre-process", r.getFailures(0).getFailure().getStep());
+      List<Integer> labels = ArrowElements.of(VarIntCoder.of()).decode(r.getArrowOutputs().toByteArray(), allocator);
+      List<Integer> expected = new ArrayList<>(truth);
+      expected.removeIf(java.util.Objects::isNull);
+      assertEquals(10, labels.size());
+      long right = 0;
+      for (int i = 0; i < labels.size(); i++) {
+        right += labels.get(i).equals(expected.get(i)) ? 1 : 0;
+      }
+      assertThat(right, greaterThanOrEqualTo(9L));
+      assertEquals(0L, allocator.getAllocatedMemory());
+    }
   }
 
   @Test

@@ -52,6 +52,16 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceExecution(io.ainative.harness.InferenceServer.Execution execution);
 
   @Description(
+      "How an inference client sends its batches to the service: ARROW_IPC (one Arrow record"
+          + " batch per request, typed columns for schema'd, multimodal and primitive types, coder"
+          + " bytes in a binary column otherwise) or BEAM_CODER (each element encoded with the"
+          + " model's input coder). Results are the same.")
+  @Default.Enum("ARROW_IPC")
+  io.ainative.runner.rpc.WireEncoding getInferenceWireEncoding();
+
+  void setInferenceWireEncoding(io.ainative.runner.rpc.WireEncoding encoding);
+
+  @Description(
       "How long, in milliseconds, the runner waits for the Flink REST endpoint named by"
           + " --flinkMaster to answer before it refuses to submit the job.")
   @Default.Long(5_000L)

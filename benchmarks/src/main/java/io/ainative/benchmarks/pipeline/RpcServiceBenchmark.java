@@ -34,12 +34,15 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * against the same pipeline on Beam's stock (classic) FlinkRunner, where RunInference runs inline.
  *
  * <p>Two models: {@code identity} (16 floats in, the same out: the pipeline's overhead bound) and
- * {@code shapes} (the demo's 32x32 CNN). The pipeline is {@code GenerateSequence -> to float[] ->
+ * {@code shapes} (the demo's CNN, on 32x32x1 images unless asked otherwise). The pipeline is {@code GenerateSequence -> to float[] ->
  * RunInference -> count}, parallelism 2, one service instance. Throughput is counted from the
  * first result to the last (steady state, no start-up), and the wall time from submission to the
  * end of the job is shown beside it.
  *
- * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]}.
+ * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]
+ * [encodings] [image]}: {@code encodings} the comma-separated {@code --inferenceWireEncoding}s of
+ * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}), {@code image} the CNN's input as
+ * SIZExCHANNELS (default {@code 32x1}).
  */
 public final class RpcServiceBenchmark {
 
@@ -48,6 +51,8 @@ public final class RpcServiceBenchmark {
   static final AtomicLong COUNT = new AtomicLong();
 
   private static boolean objectReuse;
+  private static int imageSize;
+  private static int imageChannels;
 
   private RpcServiceBenchmark() {}
 
@@ -58,21 +63,37 @@ public final class RpcServiceBenchmark {
     // copied through its coder between chained operators.
     objectReuse = args.length > 2 && Boolean.parseBoolean(args[2]);
     System.out.println("object reuse: " + objectReuse);
+    // The wire encodings the ainative rows use (--inferenceWireEncoding), one row each.
+    String[] encodings = (args.length > 3 ? args[3] : "BEAM_CODER,ARROW_IPC").split(",");
     Path models = Path.of("benchmarks/target/bench-models");
     Path identity = IdentityModel.saved(models);
-    Path shapes = ShapesClassifier.trainedModel(models, 32, 1);
+    // The shapes CNN's input: SIZExCHANNELS, the demo's 32x1 by default; 64x3 is the model of
+    // ARCHITECTURE.md's "bar to clear" measurement.
+    String[] image = (args.length > 4 ? args[4] : "32x1").split("x");
+    imageSize = Integer.parseInt(image[0]);
+    imageChannels = Integer.parseInt(image[1]);
+    Path shapes = ShapesClassifier.trainedModel(models, imageSize, imageChannels);
 
+    // A run that is not reported: the first pipeline in a JVM pays for class loading and the JIT
+    // (measured: 53,000 elements/s for a first identity run, 130,000-144,000 for the next ones).
+    pipeline("ainative-rpc " + encodings[0], Math.max(1000, elements / 5), batch, IdentityModel.spec(identity, 16),
+        RpcServiceBenchmark::vector, FloatArrayCoder.of());
     List<String[]> rows = new ArrayList<>();
     for (String model : new String[] {"identity", "shapes"}) {
       ModelSpec<float[], float[]> idSpec = IdentityModel.spec(identity, 16);
-      ModelSpec<float[], Integer> shapeSpec = ShapesClassifier.batchSpecBuilder(shapes, 32, 1).build();
+      ModelSpec<float[], Integer> shapeSpec = ShapesClassifier.batchSpecBuilder(shapes, imageSize, imageChannels).build();
       long n = model.equals("identity") ? elements : Math.max(1000, elements / 5);
       double ceiling =
           model.equals("identity")
               ? ceiling(idSpec, RpcServiceBenchmark::vector, batch)
               : ceiling(shapeSpec, RpcServiceBenchmark::image, batch);
       rows.add(row(model, "model ceiling (ModelHost, full batches)", batch, ceiling, 0, ceiling));
-      for (String runner : new String[] {"ainative-rpc", "beam-flink-inline"}) {
+      List<String> runners = new ArrayList<>();
+      for (String encoding : encodings) {
+        runners.add("ainative-rpc " + encoding);
+      }
+      runners.add("beam-flink-inline");
+      for (String runner : runners) {
         Run r =
             model.equals("identity")
                 ? pipeline(runner, n, batch, idSpec, RpcServiceBenchmark::vector, FloatArrayCoder.of())
@@ -117,7 +138,7 @@ public final class RpcServiceBenchmark {
     static final float[][] DRAWN = draw(256);
 
     private static float[][] draw(int n) {
-      ShapeImages images = new ShapeImages(32, 1, 17);
+      ShapeImages images = new ShapeImages(imageSize, imageChannels, 17);
       float[][] drawn = new float[n][];
       for (int i = 0; i < n; i++) {
         drawn[i] = images.next().pixels();
@@ -175,10 +196,14 @@ public final class RpcServiceBenchmark {
       SerializableFunction<Long, float[]> input,
       org.apache.beam.sdk.coders.Coder<OutputT> outputCoder) {
     PipelineOptions options;
-    if (runner.equals("ainative-rpc")) {
+    if (runner.startsWith("ainative-rpc ")) {
       options =
           AiNativeFlinkRunner.parseOptions(
-              "--flinkMaster=[local]", "--parallelism=2", "--numberOfExecutionRetries=0", "--objectReuse=" + objectReuse);
+              "--flinkMaster=[local]",
+              "--parallelism=2",
+              "--numberOfExecutionRetries=0",
+              "--objectReuse=" + objectReuse,
+              "--inferenceWireEncoding=" + runner.substring("ainative-rpc ".length()));
     } else {
       FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
       flink.setRunner(FlinkRunner.class);

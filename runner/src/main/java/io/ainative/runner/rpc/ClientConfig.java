@@ -28,6 +28,8 @@ final class ClientConfig implements Serializable {
   final @Nullable OutputTag<WindowedValue<Object>> failureTag;
   /** Elements in flight (buffered, sent, or waiting to be emitted) per subtask before it blocks. */
   final int capacity;
+  /** How batches travel to the service ({@code --inferenceWireEncoding}). */
+  final WireEncoding wireEncoding;
 
   ClientConfig(
       ServiceSpec service,
@@ -41,7 +43,8 @@ final class ClientConfig implements Serializable {
       @Nullable Coder<WindowedValue<Object>> failureWire,
       @Nullable Coder<WindowedValue<Object>> failureSdk,
       @Nullable OutputTag<WindowedValue<Object>> failureTag,
-      int capacity) {
+      int capacity,
+      WireEncoding wireEncoding) {
     this.service = service;
     this.stepName = stepName;
     this.metricsNamespace = metricsNamespace;
@@ -54,5 +57,6 @@ final class ClientConfig implements Serializable {
     this.failureSdk = failureSdk;
     this.failureTag = failureTag;
     this.capacity = capacity;
+    this.wireEncoding = wireEncoding;
   }
 }

@@ -2,9 +2,12 @@ package io.ainative.runner.rpc;
 
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
+import io.ainative.harness.grpc.Failure;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
+import io.ainative.multimodal.arrow.ArrowElements;
+import io.ainative.multimodal.arrow.RecyclingRootAllocator;
 import io.ainative.transforms.InferenceFailedException;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceOptions;
@@ -97,6 +100,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   static final String REROUTED_REQUESTS = "rerouted_requests";
   /** Elements taken in before a checkpoint, not emitted by then, and sent again after a restore. */
   static final String RESENT_AFTER_RESTORE = "resent_after_restore";
+  /** Counters of the requests sent (re-sends included) in each wire encoding. */
+  static final String ARROW_IPC_REQUESTS = "arrow_ipc_requests";
+
+  static final String BEAM_CODER_REQUESTS = "beam_coder_requests";
   private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -107,6 +114,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient InferenceOptions options;
   private transient Coder<Object> modelInputCoder;
   private transient Coder<Object> modelOutputCoder;
+  /** For ARROW_IPC: the batch layouts of the model's input and output, and their memory. */
+  private transient @Nullable ArrowElements<Object> arrowInputs;
+  private transient @Nullable ArrowElements<Object> arrowOutputs;
+  private transient @Nullable RecyclingRootAllocator allocator;
   private transient ListState<byte[]> pendingState;
   private transient List<WindowedValue<Object>> restored;
   /** The metrics since they were last added to the task's accumulator (which adds them up). */
@@ -171,6 +182,11 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     options = config.service.options();
     modelInputCoder = (Coder<Object>) config.service.inputCoder();
     modelOutputCoder = (Coder<Object>) config.service.outputCoder();
+    if (config.wireEncoding == WireEncoding.ARROW_IPC) {
+      arrowInputs = ArrowElements.of(modelInputCoder);
+      arrowOutputs = ArrowElements.of(modelOutputCoder);
+      allocator = new RecyclingRootAllocator();
+    }
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     toSdk = Transcoder.of(config.inputWire, config.inputSdk);
     resultToWire = Transcoder.of(config.mainSdk, config.mainWire);
@@ -267,7 +283,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private void take(WindowedValue<Object> wire) throws Exception {
     WindowedValue<Object> element = toSdk.apply(wire);
     Object modelInput = config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
-    byte[] payload = CoderUtils.encodeToByteArray(modelInputCoder, modelInput);
+    byte[] payload = arrowInputs == null ? CoderUtils.encodeToByteArray(modelInputCoder, modelInput) : null;
     Element e = new Element(nextSeq++, wire, element, modelInput, payload);
     unemitted.addLast(e);
     buffer.add(e);
@@ -363,15 +379,49 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     r.sentNanos = System.nanoTime();
     inFlight.put(r.id, r);
     target.outstanding += r.elements.size();
-    InferRequest.Builder request = InferRequest.newBuilder().setRequestId(r.id).setEncoding(Encoding.BEAM_CODER);
-    for (Element e : r.elements) {
-      request.addElements(ByteString.copyFrom(e.payload));
-    }
-    target.requests.onNext(request.build());
+    target.requests.onNext(request(r));
     if (r.suspect) {
       suspectInFlight = r;
     }
     scheduleTick();
+  }
+
+  /**
+   * The request for {@code r}: an Arrow batch of its model inputs (written once, kept for re-sends)
+   * when the client uses ARROW_IPC and the inputs can be written in their layout, else each input
+   * encoded with the model's input coder (an input the Arrow layout refuses then reaches the
+   * service, whose pre-processing fails it alone, as with BEAM_CODER).
+   */
+  private InferRequest request(Request r) {
+    InferRequest.Builder request = InferRequest.newBuilder().setRequestId(r.id);
+    if (arrowInputs != null && r.arrowBatch == null && !r.arrowRefused) {
+      List<Object> inputs = new ArrayList<>(r.elements.size());
+      for (Element e : r.elements) {
+        inputs.add(e.modelInput);
+      }
+      try {
+        r.arrowBatch = ByteString.copyFrom(arrowInputs.encode(inputs, allocator));
+      } catch (IllegalArgumentException | java.io.IOException e) {
+        LOG.debug("{}: a batch cannot be written as Arrow ({}); sending it coder-encoded", config.stepName, e.getMessage());
+        r.arrowRefused = true;
+      }
+    }
+    if (r.arrowBatch != null) {
+      stepMetrics.getCounter(name(ARROW_IPC_REQUESTS)).inc();
+      return request.setEncoding(Encoding.ARROW_IPC).setArrowBatch(r.arrowBatch).build();
+    }
+    stepMetrics.getCounter(name(BEAM_CODER_REQUESTS)).inc();
+    request.setEncoding(Encoding.BEAM_CODER);
+    for (Element e : r.elements) {
+      byte[] payload;
+      try {
+        payload = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, e.modelInput);
+      } catch (org.apache.beam.sdk.coders.CoderException ce) {
+        throw new IllegalArgumentException(config.stepName + ": a model input cannot be encoded with " + modelInputCoder + ": " + ce.getMessage(), ce);
+      }
+      request.addElements(ByteString.copyFrom(payload));
+    }
+    return request.build();
   }
 
   /** The ready instance with the fewest outstanding elements; ties go to the one picked longest ago. */
@@ -410,7 +460,24 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     leftFlight(r);
     Status.Code code = Status.fromCodeValue(response.getStatusCode()).getCode();
     if (code == Status.Code.OK) {
-      if (response.getResultsCount() != r.elements.size()) {
+      List<Object> arrowOut = null;
+      if (response.getEncoding() == Encoding.ARROW_IPC) {
+        if (arrowOutputs == null) {
+          attemptFailed(r, from + " answered in ARROW_IPC, which this client did not ask for");
+          return;
+        }
+        try {
+          arrowOut = response.getArrowOutputs().isEmpty() ? List.of() : arrowOutputs.decode(response.getArrowOutputs().toByteArray(), allocator);
+        } catch (java.io.IOException e) {
+          attemptFailed(r, from + " answered an unreadable arrow_outputs: " + e.getMessage());
+          return;
+        }
+        if (arrowOut.size() + response.getFailuresCount() != r.elements.size()) {
+          attemptFailed(
+              r, from + " answered " + arrowOut.size() + " outputs and " + response.getFailuresCount() + " failures for " + r.elements.size() + " elements");
+          return;
+        }
+      } else if (response.getResultsCount() != r.elements.size()) {
         attemptFailed(r, from + " answered " + response.getResultsCount() + " results for " + r.elements.size() + " elements");
         return;
       }
@@ -418,15 +485,30 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       stepMetrics.getDistribution(name("inference_batch_latency_micro_secs"))
           .update(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - r.sentNanos));
       long successes = 0;
-      for (int i = 0; i < r.elements.size(); i++) {
-        Element e = r.elements.get(i);
-        ElementResult result = response.getResults(i);
-        if (result.hasOutput()) {
-          Object output = CoderUtils.decodeFromByteArray(modelOutputCoder, result.getOutput().toByteArray());
-          e.done(success(e, output));
-          successes++;
-        } else {
-          e.done(failure(e, stepOf(result.getFailure().getStep()), result.getFailure().getErrorClass(), result.getFailure().getMessage()));
+      if (arrowOut != null) {
+        int nextOutput = 0;
+        int nextFailure = 0;
+        for (int i = 0; i < r.elements.size(); i++) {
+          Element e = r.elements.get(i);
+          if (nextFailure < response.getFailuresCount() && response.getFailures(nextFailure).getIndex() == i) {
+            Failure f = response.getFailures(nextFailure++).getFailure();
+            e.done(failure(e, stepOf(f.getStep()), f.getErrorClass(), f.getMessage()));
+          } else {
+            e.done(success(e, arrowOut.get(nextOutput++)));
+            successes++;
+          }
+        }
+      } else {
+        for (int i = 0; i < r.elements.size(); i++) {
+          Element e = r.elements.get(i);
+          ElementResult result = response.getResults(i);
+          if (result.hasOutput()) {
+            Object output = CoderUtils.decodeFromByteArray(modelOutputCoder, result.getOutput().toByteArray());
+            e.done(success(e, output));
+            successes++;
+          } else {
+            e.done(failure(e, stepOf(result.getFailure().getStep()), result.getFailure().getErrorClass(), result.getFailure().getMessage()));
+          }
         }
       }
       stepMetrics.getCounter(name("num_inferences")).inc(successes);
@@ -750,6 +832,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       }
       instances.clear();
     }
+    if (allocator != null) {
+      allocator.close();
+      allocator = null;
+    }
     super.close();
   }
 
@@ -773,10 +859,11 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     final WindowedValue<Object> wire;
     final WindowedValue<Object> element;
     final Object modelInput;
-    final byte[] payload;
+    /** The model input encoded with its coder (BEAM_CODER), or null (ARROW_IPC). */
+    final byte @Nullable [] payload;
     @Nullable Outcome outcome;
 
-    Element(long seq, WindowedValue<Object> wire, WindowedValue<Object> element, Object modelInput, byte[] payload) {
+    Element(long seq, WindowedValue<Object> wire, WindowedValue<Object> element, Object modelInput, byte @Nullable [] payload) {
       this.seq = seq;
       this.wire = wire;
       this.element = element;
@@ -815,6 +902,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     int attempts;
     /** Was in flight on an instance that was lost: travels alone, one suspect at a time. */
     boolean suspect;
+    /** ARROW_IPC: the batch, written at the first send; or refused by the Arrow layout. */
+    @Nullable ByteString arrowBatch;
+    boolean arrowRefused;
 
     Request(long id, List<Element> elements) {
       this.id = id;

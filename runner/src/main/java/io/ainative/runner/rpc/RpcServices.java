@@ -145,7 +145,8 @@ public final class RpcServices {
             failureWire,
             failureSdk,
             failureTag,
-            capacity);
+            capacity,
+            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceWireEncoding());
 
     SingleOutputStreamOperator<WindowedValue<Object>> client =
         input.transform(

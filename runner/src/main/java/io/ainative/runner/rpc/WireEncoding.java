@@ -1,0 +1,17 @@
+package io.ainative.runner.rpc;
+
+/**
+ * How the inference client sends a batch to its service and gets the results back ({@code
+ * --inferenceWireEncoding}); both are answered by every service.
+ */
+public enum WireEncoding {
+  /**
+   * The batch is one Arrow IPC record batch, one row per element ({@code
+   * io.ainative.multimodal.arrow.ArrowElements}: a schema'd type's fields as columns, an ainative
+   * multimodal type or a Beam primitive as one typed {@code value} column, any other type as its
+   * coder's bytes in a binary {@code coded_value} column); the outputs come back the same way.
+   */
+  ARROW_IPC,
+  /** Each element is encoded with the model's input coder; each output with its output coder. */
+  BEAM_CODER
+}
