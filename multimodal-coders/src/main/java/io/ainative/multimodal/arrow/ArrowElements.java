@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VarBinaryVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.beam.sdk.coders.BigEndianIntegerCoder;
 import org.apache.beam.sdk.coders.BigEndianLongCoder;
 import org.apache.beam.sdk.coders.BigEndianShortCoder;
@@ -73,15 +75,17 @@ public final class ArrowElements<T> {
   private final Coder<T> coder;
   private final Layout layout;
   private final Schema schema;
-  private final SerializableFunction<T, Row> toRow;
-  private final SerializableFunction<Row, T> fromRow;
+  /** Null for CODED_BYTES. */
+  private final @Nullable SerializableFunction<T, Row> toRow;
+
+  private final @Nullable SerializableFunction<Row, T> fromRow;
 
   private ArrowElements(
       Coder<T> coder,
       Layout layout,
       Schema schema,
-      SerializableFunction<T, Row> toRow,
-      SerializableFunction<Row, T> fromRow) {
+      @Nullable SerializableFunction<T, Row> toRow,
+      @Nullable SerializableFunction<Row, T> fromRow) {
     this.coder = coder;
     this.layout = layout;
     this.schema = schema;
@@ -107,12 +111,8 @@ public final class ArrowElements<T> {
           coder, Layout.VALUE, schema, v -> Row.withSchema(schema).addValue(v).build(), ArrowElements::firstValue);
     }
     Schema schema = Schema.builder().addByteArrayField(CODED_FIELD).build();
-    return new ArrowElements<>(
-        coder,
-        Layout.CODED_BYTES,
-        schema,
-        v -> Row.withSchema(schema).addValue(encode(coder, v)).build(),
-        r -> decode(coder, r.getBytes(0)));
+    // Written and read straight from the binary column (encodeCoded, decodeCoded), no rows.
+    return new ArrowElements<>(coder, Layout.CODED_BYTES, schema, null, null);
   }
 
   /** Whether every field of {@code schema} has an Arrow layout here (maps, for one, have none). */
@@ -178,22 +178,6 @@ public final class ArrowElements<T> {
     return null;
   }
 
-  private static <T> byte[] encode(Coder<T> coder, T value) {
-    try {
-      return CoderUtils.encodeToByteArray(coder, value);
-    } catch (CoderException e) {
-      throw new IllegalArgumentException("cannot encode with " + coder + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static <T> T decode(Coder<T> coder, byte[] bytes) {
-    try {
-      return CoderUtils.decodeFromByteArray(coder, bytes);
-    } catch (CoderException e) {
-      throw new IllegalArgumentException("cannot decode with " + coder + ": " + e.getMessage(), e);
-    }
-  }
-
   public Layout layout() {
     return layout;
   }
@@ -213,6 +197,9 @@ public final class ArrowElements<T> {
    * @throws IllegalArgumentException naming the element index (and field) that cannot be written
    */
   public byte[] encode(List<T> values, BufferAllocator allocator) throws IOException {
+    if (layout == Layout.CODED_BYTES) {
+      return encodeCoded(values, allocator);
+    }
     List<Row> rows = new ArrayList<>(values.size());
     for (int i = 0; i < values.size(); i++) {
       try {
@@ -222,6 +209,30 @@ public final class ArrowElements<T> {
       }
     }
     return ArrowBatchCodec.encodeRows(schema, rows, allocator);
+  }
+
+  /** Coder bytes straight into the binary column: no row per element. */
+  private byte[] encodeCoded(List<T> values, BufferAllocator allocator) throws IOException {
+    byte[][] encoded = new byte[values.size()][];
+    long total = 0;
+    for (int i = 0; i < values.size(); i++) {
+      try {
+        encoded[i] = CoderUtils.encodeToByteArray(coder, values.get(i));
+      } catch (CoderException | RuntimeException e) {
+        throw new IllegalArgumentException("element " + i + ": cannot encode with " + coder + ": " + e.getMessage(), e);
+      }
+      total += encoded[i].length;
+    }
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(ArrowSchemas.toArrow(schema), allocator)) {
+      VarBinaryVector column = (VarBinaryVector) root.getVector(0);
+      column.allocateNew(Math.max(total, 1), Math.max(values.size(), 1));
+      for (int i = 0; i < encoded.length; i++) {
+        column.set(i, encoded[i]);
+      }
+      column.setValueCount(encoded.length);
+      root.setRowCount(encoded.length);
+      return ArrowBatchCodec.encode(root);
+    }
   }
 
   /**
@@ -235,6 +246,9 @@ public final class ArrowElements<T> {
     List<Row> rows;
     try (ArrowBatch batch = ArrowBatchCodec.decode(ipc, allocator)) {
       checkColumns(batch);
+      if (layout == Layout.CODED_BYTES) {
+        return decodeCoded(batch);
+      }
       rows = batch.toRows(schema);
     } catch (IllegalArgumentException | IOException e) {
       throw new IOException("Arrow batch for " + coder + ": " + e.getMessage(), e);
@@ -245,6 +259,27 @@ public final class ArrowElements<T> {
         values.add(fromRow.apply(rows.get(i)));
       } catch (RuntimeException e) {
         throw new IOException("Arrow batch for " + coder + ", row " + i + ": " + e.getMessage(), e);
+      }
+    }
+    return values;
+  }
+
+  private List<T> decodeCoded(ArrowBatch batch) throws IOException {
+    if (!(batch.root().getVector(0) instanceof VarBinaryVector)) {
+      throw new IllegalArgumentException(
+          "field '" + CODED_FIELD + "': expected binary values, got " + batch.root().getVector(0).getField().getType());
+    }
+    VarBinaryVector column = (VarBinaryVector) batch.root().getVector(0);
+    List<T> values = new ArrayList<>(batch.rowCount());
+    for (int i = 0; i < batch.rowCount(); i++) {
+      byte[] bytes = column.get(i);
+      if (bytes == null) {
+        throw new IllegalArgumentException("row " + i + ", field '" + CODED_FIELD + "': null");
+      }
+      try {
+        values.add(CoderUtils.decodeFromByteArray(coder, bytes));
+      } catch (CoderException | RuntimeException e) {
+        throw new IllegalArgumentException("row " + i + ", field '" + CODED_FIELD + "': cannot decode with " + coder + ": " + e.getMessage(), e);
       }
     }
     return values;

@@ -88,6 +88,7 @@ public final class JobLauncher {
       throws Exception {
     FlinkMaster master = FlinkMaster.parse(options.getFlinkMaster());
     RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
+    jobInfo = HarnessDataBuffers.withLargeMessages(jobInfo);
 
     // Each inference service instance takes a slot of its own (its own slot-sharing group).
     int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused);
