@@ -89,8 +89,9 @@ public final class JobLauncher {
     FlinkMaster master = FlinkMaster.parse(options.getFlinkMaster());
     RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
 
-    // Each inference service instance takes a slot of its own (its own slot-sharing group).
-    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused);
+    // Each task an inference service reserves takes a slot of its own (its own slot-sharing
+    // group), parked or not.
+    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused, options);
     StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, extraLocalSlots + serviceSlots);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);
     translator.translate(context, fused);
