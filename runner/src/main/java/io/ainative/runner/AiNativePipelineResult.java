@@ -1,5 +1,6 @@
 package io.ainative.runner;
 
+import io.ainative.runner.rpc.ServiceControl;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -144,7 +145,7 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
    */
   public ServiceStatus scaleService(String serviceOrStepName, int activeInstances) {
     String clientUid = clientOf(serviceOrStepName);
-    return io.ainative.runner.rpc.ServiceControl.scale(client, clientUid, activeInstances, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
+    return ServiceControl.scale(ServiceControl.gatewayOf(client), clientUid, activeInstances, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
   }
 
   /**
@@ -156,7 +157,7 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
    */
   public ServiceStatus serviceStatus(String serviceOrStepName) {
     String clientUid = clientOf(serviceOrStepName);
-    return io.ainative.runner.rpc.ServiceControl.status(client, clientUid, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
+    return ServiceControl.status(ServiceControl.gatewayOf(client), clientUid, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
   }
 
   private String clientOf(String serviceOrStepName) {

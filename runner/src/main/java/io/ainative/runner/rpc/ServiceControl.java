@@ -2,6 +2,7 @@ package io.ainative.runner.rpc;
 
 import io.ainative.runner.ServiceStatus;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -67,8 +68,23 @@ public final class ServiceControl {
     }
   }
 
+  /** Sends a coordination request to one operator's coordinator of one job. */
+  @FunctionalInterface
+  public interface Gateway {
+    CompletableFuture<CoordinationResponse> send(OperatorID operator, CoordinationRequest request);
+  }
+
+  /** The gateway of a job's own client (a MiniCluster's or a cluster's {@code JobClient}). */
+  public static Gateway gatewayOf(JobClient job) {
+    if (!(job instanceof CoordinationRequestGateway)) {
+      throw new UnsupportedOperationException(
+          "The client of Flink job " + job.getJobID() + " (" + job.getClass().getName() + ") cannot send coordination requests");
+    }
+    return ((CoordinationRequestGateway) job)::sendCoordinationRequest;
+  }
+
   /** The status of the service that the client operator with uid {@code clientUid} calls. */
-  public static ServiceStatus status(JobClient job, String clientUid, long timeoutMillis) {
+  public static ServiceStatus status(Gateway job, String clientUid, long timeoutMillis) {
     return send(job, clientUid, Request.status(), timeoutMillis);
   }
 
@@ -82,27 +98,19 @@ public final class ServiceControl {
    * @throws IllegalStateException when the job cannot be reached, or the service has not started or
    *     is finishing
    */
-  public static ServiceStatus scale(JobClient job, String clientUid, int activeInstances, long timeoutMillis) {
+  public static ServiceStatus scale(Gateway job, String clientUid, int activeInstances, long timeoutMillis) {
     return send(job, clientUid, Request.scaleTo(activeInstances), timeoutMillis);
   }
 
-  private static ServiceStatus send(JobClient job, String clientUid, Request request, long timeoutMillis) {
-    if (!(job instanceof CoordinationRequestGateway)) {
-      throw new UnsupportedOperationException(
-          "The client of Flink job " + job.getJobID() + " (" + job.getClass().getName() + ") cannot send coordination requests");
-    }
+  private static ServiceStatus send(Gateway job, String clientUid, Request request, long timeoutMillis) {
     CoordinationResponse answer;
     try {
-      answer =
-          ((CoordinationRequestGateway) job)
-              .sendCoordinationRequest(clientOperatorId(clientUid), request)
-              .get(timeoutMillis, TimeUnit.MILLISECONDS);
+      answer = job.send(clientOperatorId(clientUid), request).get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while asking the service of '" + clientUid + "'", e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException(
-          "The service of '" + clientUid + "' in Flink job " + job.getJobID() + " did not answer: " + e.getMessage(), e);
+      throw new IllegalStateException("The service of '" + clientUid + "' did not answer: " + e.getMessage(), e);
     }
     Response response = (Response) answer;
     if (response.refusal != null) {

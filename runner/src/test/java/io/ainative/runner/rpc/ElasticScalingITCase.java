@@ -16,6 +16,7 @@ import io.ainative.harness.testing.ShapesClassifier;
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import io.ainative.runner.AiNativePipelineResult;
+import io.ainative.runner.ScaleService;
 import io.ainative.runner.ServiceStatus;
 import io.ainative.runner.testing.JobCheckpoints;
 import io.ainative.runner.testing.JobVertices;
@@ -210,6 +211,8 @@ public class ElasticScalingITCase {
       assertThat(up.toString(), up.activeInstances(), equalTo(3));
       await(() -> settled(result), () -> "three instances are ready: " + quietStatus(result), result);
       seen.add(rest.snapshot());
+      ServiceStatus overRest = ScaleService.status("localhost:" + restPort, result.getJobId(), STEP);
+      assertThat("through the REST API: " + overRest, overRest.count(ServiceStatus.State.READY), equalTo(3L));
       long[] before = requestsPerTask(result.serviceStatus(STEP));
       await(() -> {
         long[] now = requestsPerTask(quietStatus(result));
@@ -254,7 +257,7 @@ public class ElasticScalingITCase {
     int n = 1200;
     long bound = 2000;
     Path conf = tmp.newFolder().toPath();
-    JobVertices.restPortIn(conf);
+    int restPort = JobVertices.restPortIn(conf);
     AiNativePipelineResult result =
         run(options(conf, "--maxInferenceInstances=2", "--inferenceDrainTimeoutMillis=" + bound), n, 2, 2);
     try {
@@ -265,7 +268,8 @@ public class ElasticScalingITCase {
       await(() -> HELD_AT_GATE.get() >= 2, () -> "both instances hold a request at the gate", result);
 
       long asked = System.nanoTime();
-      result.scaleService(STEP, 1);
+      // Through the JobManager's REST API this time, as for a job the job server submitted.
+      ScaleService.scale("localhost:" + restPort, result.getJobId(), STEP, 1);
       await(() -> quietStatus(result).tasks().get(1).state() == ServiceStatus.State.PARKED,
           () -> "instance 1 is parked: " + quietStatus(result), result);
       long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
