@@ -104,7 +104,6 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
         boolean freed = instance.modelFreed().isDone();
         LOG.info("{}: subtask {} is parked (drained in {} ms{})", spec, subtask, outcome.millis,
             outcome.withinBound ? "" : ", cut at the bound; the model is freed when its last call returns");
-        outbox.add(new ServiceEvents.Served(served(null)));
         outbox.add(new ServiceEvents.Parked(parkedGeneration, outcome.millis, outcome.withinBound, freed));
         wakeUp();
         if (!freed) {
@@ -141,8 +140,10 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     if (finished) {
       return InputStatus.END_OF_INPUT;
     }
+    boolean reported = false;
     for (SourceEvent event; (event = outbox.poll()) != null; ) {
       context.sendSourceEventToCoordinator(event);
+      reported = true;
     }
     ServiceInstance s = active;
     if (s != null && s.broken().isCompletedExceptionally()) {
@@ -167,20 +168,25 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
               advertisedHost(), s.port(), status.getCapacity(), status.getLoadTimeMillis(), status.getParameterBytes(), generation));
       announced = true;
     }
-    if (s != null && announced) {
-      reportServed(s);
+    boolean serving = s != null && announced;
+    if (serving || reported) {
+      // A park that just ended counts what its instance received while it drained.
+      reportServed(s, serving);
     }
     return InputStatus.NOTHING_AVAILABLE;
   }
 
-  /** Tells the enumerator the requests received, when they changed; looks again in a while. */
-  private void reportServed(ServiceInstance s) {
+  /**
+   * Tells the enumerator the requests received, when they changed; while {@code serving}, looks
+   * again in a while.
+   */
+  private void reportServed(@Nullable ServiceInstance s, boolean serving) {
     long served = served(s);
     if (served != servedReported) {
       context.sendSourceEventToCoordinator(new ServiceEvents.Served(served));
       servedReported = served;
     }
-    if (servedReportScheduled.compareAndSet(false, true)) {
+    if (serving && servedReportScheduled.compareAndSet(false, true)) {
       CompletableFuture.delayedExecutor(SERVED_REPORT_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
         servedReportScheduled.set(false);
         wakeUp();
