@@ -62,6 +62,27 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceWireEncoding(io.ainative.runner.rpc.WireEncoding encoding);
 
   @Description(
+      "The most instances each inference service can scale to while the job runs"
+          + " (AiNativePipelineResult#scaleService). Flink 1.19 cannot change a vertex's parallelism"
+          + " without restarting the job, so every service reserves this many tasks (and task"
+          + " slots); the first `instances` of them load their model, the others start parked. 0:"
+          + " each service's own instance count (no room to scale up). Must not be below the"
+          + " instances of any RunInference of the pipeline.")
+  @Default.Integer(0)
+  int getMaxInferenceInstances();
+
+  void setMaxInferenceInstances(int maxInstances);
+
+  @Description(
+      "How long, in milliseconds, an inference instance that is parked (scaled down) or finished"
+          + " may take to answer the requests it accepted before it stops its server anyway;"
+          + " clients send the requests still unanswered then to another instance.")
+  @Default.Long(30_000L)
+  long getInferenceDrainTimeoutMillis();
+
+  void setInferenceDrainTimeoutMillis(long millis);
+
+  @Description(
       "How long, in milliseconds, the runner waits for the Flink REST endpoint named by"
           + " --flinkMaster to answer before it refuses to submit the job.")
   @Default.Long(5_000L)

@@ -150,7 +150,7 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
       throw new IllegalStateException("Submitting job " + jobName + " to Flink failed: " + e.getMessage(), e);
     }
     LOG.info("Submitted job {} as Flink job {} to {}", jobName, client.getJobID(), options.getFlinkMaster());
-    AiNativePipelineResult result = new AiNativePipelineResult(client);
+    AiNativePipelineResult result = new AiNativePipelineResult(client, io.ainative.runner.rpc.RpcServices.serviceClients(proto));
     if (metricsPushing != null) {
       metricsPushing.start(result);
     }

@@ -1,5 +1,6 @@
 package io.ainative.runner;
 
+import io.ainative.runner.rpc.ServiceControl;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,12 +36,24 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
 
   private final JobClient client;
   private final CompletableFuture<JobExecutionResult> completion;
+  private final Map<String, String> serviceClients;
   private volatile @Nullable MetricsContainerStepMap lastMetrics;
 
-  /** Wraps the client of a submitted Flink job. */
+  /** Wraps the client of a submitted Flink job that has no inference service to scale. */
   public AiNativePipelineResult(JobClient client) {
+    this(client, Map.of());
+  }
+
+  /**
+   * Wraps the client of a submitted Flink job.
+   *
+   * @param serviceClients the names its services can be scaled by (RunInference step names, shared
+   *     service names), each with the uid of a client operator of the service
+   */
+  public AiNativePipelineResult(JobClient client, Map<String, String> serviceClients) {
     this.client = client;
     this.completion = client.getJobExecutionResult();
+    this.serviceClients = Map.copyOf(serviceClients);
   }
 
   /** The Flink job's id, e.g. to find it in the Flink web UI or REST API. */
@@ -110,6 +123,54 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
   public State waitUntilFinish() {
     State state = waitUntilFinish(Duration.ZERO);
     return state == null ? State.UNKNOWN : state;
+  }
+
+  /**
+   * Runs {@code activeInstances} instances of an inference service from now on, without restarting
+   * anything: parked instances are activated (they load and warm up their model before they get
+   * requests), or active ones are parked (out of the membership first, then they drain the
+   * requests they accepted, at most {@code --inferenceDrainTimeoutMillis}, and free their model,
+   * server and threads). Returns once the service accepted the count, with its status then; the
+   * loading and draining go on in the background ({@link #serviceStatus} shows them, {@link
+   * ServiceStatus#settled()} says when they are done).
+   *
+   * @param serviceOrStepName the name of the RunInference step the service serves, or of the shared
+   *     service ({@code withSharedService})
+   * @param activeInstances between 1 and the service's {@code maxInstances} ({@code
+   *     --maxInferenceInstances}, or its instances)
+   * @throws IllegalArgumentException for an unknown name, or a count out of bounds (naming the
+   *     service and the bounds)
+   * @throws IllegalStateException when the job has ended, the service is not running yet or is
+   *     finishing, or it did not answer in time
+   */
+  public ServiceStatus scaleService(String serviceOrStepName, int activeInstances) {
+    String clientUid = clientOf(serviceOrStepName);
+    return ServiceControl.scale(ServiceControl.gatewayOf(client), clientUid, activeInstances, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
+  }
+
+  /**
+   * The status of an inference service: how many instances it should run, and what each reserved
+   * task does (loading, ready, draining, parked), with the requests each received.
+   *
+   * @throws IllegalArgumentException for an unknown name
+   * @throws IllegalStateException when the job has ended or the service is not running yet
+   */
+  public ServiceStatus serviceStatus(String serviceOrStepName) {
+    String clientUid = clientOf(serviceOrStepName);
+    return ServiceControl.status(ServiceControl.gatewayOf(client), clientUid, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
+  }
+
+  private String clientOf(String serviceOrStepName) {
+    String clientUid = serviceClients.get(serviceOrStepName);
+    if (clientUid == null) {
+      throw new IllegalArgumentException(
+          "No inference service named '" + serviceOrStepName + "' in job " + getJobId() + "; its services are "
+              + new java.util.TreeSet<>(serviceClients.keySet()));
+    }
+    if (completion.isDone()) {
+      throw new IllegalStateException("Job " + getJobId() + " has ended (" + terminalState() + "): its services are gone");
+    }
+    return clientUid;
   }
 
   /**

@@ -90,8 +90,9 @@ public final class JobLauncher {
     RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
     jobInfo = HarnessDataBuffers.withLargeMessages(jobInfo);
 
-    // Each inference service instance takes a slot of its own (its own slot-sharing group).
-    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused);
+    // Each task an inference service reserves takes a slot of its own (its own slot-sharing
+    // group), parked or not.
+    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused, options);
     StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, extraLocalSlots + serviceSlots);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);
     translator.translate(context, fused);

@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * A ready instance of a service: where to reach it and which task attempt runs it. Two
  * registrations of the same subtask with different attempts are different instances; the older
- * one is stale and fenced off.
+ * one is stale and fenced off. So are two activations of one task attempt (a task that was parked
+ * and activated again serves a freshly loaded model on a new port): they differ in {@link
+ * #generation()}.
  */
 public final class InstanceInfo implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -18,8 +20,19 @@ public final class InstanceInfo implements Serializable {
   private final int capacity;
   private final long loadMillis;
   private final long parameterBytes;
+  private final int generation;
 
   public InstanceInfo(int subtask, int attempt, String host, int port, int capacity, long loadMillis, long parameterBytes) {
+    this(subtask, attempt, 0, host, port, capacity, loadMillis, parameterBytes);
+  }
+
+  /**
+   * @param generation which activation of the task attempt this is: 0 for the one it started with,
+   *     counting up each time the service activates it again after it was parked
+   */
+  public InstanceInfo(
+      int subtask, int attempt, int generation, String host, int port, int capacity, long loadMillis, long parameterBytes) {
+    this.generation = generation;
     this.subtask = subtask;
     this.attempt = attempt;
     this.host = Objects.requireNonNull(host, "host");
@@ -29,9 +42,16 @@ public final class InstanceInfo implements Serializable {
     this.parameterBytes = parameterBytes;
   }
 
-  /** {@code subtask#attempt}: unique among every instance a service ever had in this job. */
+  /**
+   * {@code subtask#attempt}, and {@code .generation} after the first activation: unique among every
+   * instance a service ever had in this job. Clients never reconnect to an id they saw leave.
+   */
   public String id() {
-    return subtask + "#" + attempt;
+    return generation == 0 ? subtask + "#" + attempt : subtask + "#" + attempt + "." + generation;
+  }
+
+  public int generation() {
+    return generation;
   }
 
   public int subtask() {
@@ -69,12 +89,16 @@ public final class InstanceInfo implements Serializable {
       return false;
     }
     InstanceInfo that = (InstanceInfo) o;
-    return subtask == that.subtask && attempt == that.attempt && port == that.port && host.equals(that.host);
+    return subtask == that.subtask
+        && attempt == that.attempt
+        && generation == that.generation
+        && port == that.port
+        && host.equals(that.host);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(subtask, attempt, host, port);
+    return Objects.hash(subtask, attempt, generation, host, port);
   }
 
   @Override

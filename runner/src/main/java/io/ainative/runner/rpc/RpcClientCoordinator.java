@@ -3,6 +3,7 @@ package io.ainative.runner.rpc;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -127,11 +128,36 @@ final class RpcClientCoordinator implements OperatorCoordinator, CoordinationReq
 
   @Override
   public CompletableFuture<CoordinationResponse> handleCoordinationRequest(CoordinationRequest request) {
+    if (request instanceof ServiceControl.Request) {
+      return control((ServiceControl.Request) request);
+    }
     if (!(request instanceof ClientEvents.MembershipRequest)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(spec + ": unknown request " + request));
     }
     return CompletableFuture.supplyAsync(
         () -> new ClientEvents.MembershipResponse(new ClientEvents.Membership(membershipVersion, instances)), thread);
+  }
+
+  /**
+   * A scaling or status request from the job's client: passed to the service through the link. A
+   * refusal (a count out of bounds, a service not started or finishing) is an answer, not a
+   * failure, so that its message reaches the caller as written.
+   */
+  private CompletableFuture<CoordinationResponse> control(ServiceControl.Request request) {
+    return CompletableFuture.supplyAsync(() -> link, thread)
+        .thenCompose(l -> l == null
+            ? CompletableFuture.failedFuture(new IllegalStateException(spec + " has no link yet; ask again later"))
+            : l.control(request))
+        .<CoordinationResponse>handle((status, error) -> {
+          if (error == null) {
+            return new ServiceControl.Response(status, null, false);
+          }
+          Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+          if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException) {
+            return new ServiceControl.Response(null, cause.getMessage(), cause instanceof IllegalArgumentException);
+          }
+          throw new CompletionException(cause);
+        });
   }
 
   @Override

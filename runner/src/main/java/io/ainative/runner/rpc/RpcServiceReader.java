@@ -1,17 +1,15 @@
 package io.ainative.runner.rpc;
 
-import io.ainative.harness.InferenceServer;
 import io.ainative.harness.grpc.StatusResponse;
-import io.ainative.transforms.ModelSpec;
-import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.io.IOException;
-import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.sdk.coders.Coder;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReader;
@@ -22,23 +20,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One instance of an inference service, inside a Flink task: a gRPC server with the {@code
- * InferenceServer} that loads the model in the background.
+ * One task of an inference service, inside a Flink task: active (an {@link ServiceInstance} loading
+ * or serving the model) or parked (no model, no server, no thread of its own).
  *
- * <p>The task thread never waits for the model: {@link #pollNext} only looks at what the
- * background threads reported. It announces the instance to the enumerator once the model is
- * warmed up, fails the task when the model failed to load or the service broke (so Flink restarts
- * the service's region, and only it), and ends after {@link ServiceEvents.Finish} once the
- * in-flight requests are answered.
+ * <p>It starts active when its index is below the service's {@code instances}, parked otherwise;
+ * the enumerator activates and parks it while the job runs ({@link ServiceEvents.Activate}, {@link
+ * ServiceEvents.Park}). The task thread never waits for the model: {@link #pollNext} only looks at
+ * what the background threads reported. It announces the instance to the enumerator once the model
+ * is warmed up, fails the task when the model failed to load or the service broke (so Flink
+ * restarts the service's region, and only it), drains a parked instance on a thread of its own, and
+ * ends after {@link ServiceEvents.Finish} once the in-flight requests are answered.
  */
 final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSplit> {
   private static final Logger LOG = LoggerFactory.getLogger(RpcServiceReader.class);
-  private static final long DRAIN_SECONDS = 30;
+  /** How often a serving instance tells the enumerator how many requests it received. */
+  static final long SERVED_REPORT_MILLIS = 500;
 
   private final ServiceSpec spec;
   private final SourceReaderContext context;
-  private @Nullable InferenceServer<?, ?> service;
-  private @Nullable Server server;
+  /** Events from background threads, sent from the task thread. */
+  private final Queue<SourceEvent> outbox = new ConcurrentLinkedQueue<>();
+  private @Nullable ServiceInstance active;
+  /** The activation the enumerator expects {@link #active} to announce as. */
+  private int generation;
+  /** Parked instances still draining or freeing their model. */
+  private final List<CompletableFuture<Void>> parking = new ArrayList<>();
+  /** The request counts of the activations before the current one (they count on while draining). */
+  private final List<AtomicLong> servedBefore = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private long servedReported = -1;
+  private final AtomicBoolean servedReportScheduled = new AtomicBoolean();
   private CompletableFuture<Void> wake = new CompletableFuture<>();
   private boolean announced;
   private boolean finishRequested;
@@ -50,25 +60,65 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   }
 
   @Override
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public void start() {
-    InferenceServer.Config config = InferenceServer.Config.of(spec.options()).withExecution(spec.execution());
-    service =
-        InferenceServer.loading(
-            (ModelSpec) spec.model(), (Coder) spec.inputCoder(), (Coder) spec.outputCoder(), config);
-    try {
-      server =
-          NettyServerBuilder.forAddress(new InetSocketAddress(0))
-              .addService(service)
-              .maxInboundMessageSize(Integer.MAX_VALUE)
-              .build()
-              .start();
-    } catch (IOException e) {
-      throw new IllegalStateException(spec + ": subtask " + context.getIndexOfSubtask() + " could not start its gRPC server", e);
+    if (context.getIndexOfSubtask() < spec.instances()) {
+      activate(0);
+    } else {
+      LOG.info("{}: subtask {} starts parked", spec, context.getIndexOfSubtask());
     }
-    LOG.info("{}: subtask {} serves on port {}, loading the model", spec, context.getIndexOfSubtask(), server.getPort());
-    service.ready().whenComplete((ok, error) -> wakeUp());
-    service.broken().whenComplete((ok, error) -> wakeUp());
+  }
+
+  private void activate(int newGeneration) {
+    generation = newGeneration;
+    if (active != null) {
+      // Serving already (the enumerator restarted, or its Park never came): only re-announce.
+      announced = false;
+      wakeUp();
+      return;
+    }
+    ServiceInstance instance = ServiceInstance.start(spec, context.getIndexOfSubtask());
+    active = instance;
+    announced = false;
+    instance.ready().whenComplete((ok, error) -> wakeUp());
+    instance.broken().whenComplete((ok, error) -> wakeUp());
+  }
+
+  /** Takes the active instance out of this task: it drains and frees its model in the background. */
+  private void park(int parkedGeneration) {
+    ServiceInstance instance = active;
+    if (instance == null) {
+      outbox.add(new ServiceEvents.Parked(parkedGeneration, 0, true, true));
+      wakeUp();
+      return;
+    }
+    active = null;
+    announced = false;
+    servedBefore.add(instance.requestCounter());
+    int subtask = context.getIndexOfSubtask();
+    LOG.info("{}: subtask {} parks: draining its requests (at most {} ms), then freeing its model", spec, subtask, spec.drainTimeoutMillis());
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    parking.add(done);
+    Thread drainer = new Thread(() -> {
+      try {
+        ServiceInstance.DrainOutcome outcome = instance.close(spec.drainTimeoutMillis());
+        boolean freed = instance.modelFreed().isDone();
+        LOG.info("{}: subtask {} is parked (drained in {} ms{})", spec, subtask, outcome.millis,
+            outcome.withinBound ? "" : ", cut at the bound; the model is freed when its last call returns");
+        outbox.add(new ServiceEvents.Parked(parkedGeneration, outcome.millis, outcome.withinBound, freed));
+        wakeUp();
+        if (!freed) {
+          instance.modelFreed().thenRun(() -> {
+            outbox.add(new ServiceEvents.ModelFreed(parkedGeneration));
+            wakeUp();
+          });
+        }
+      } finally {
+        done.complete(null);
+        wakeUp();
+      }
+    }, "ainative-service-park-" + subtask);
+    drainer.setDaemon(true);
+    drainer.start();
   }
 
   private synchronized void wakeUp() {
@@ -90,26 +140,67 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     if (finished) {
       return InputStatus.END_OF_INPUT;
     }
-    InferenceServer<?, ?> s = service;
-    if (s.broken().isCompletedExceptionally()) {
+    boolean reported = false;
+    for (SourceEvent event; (event = outbox.poll()) != null; ) {
+      context.sendSourceEventToCoordinator(event);
+      reported = true;
+    }
+    ServiceInstance s = active;
+    if (s != null && s.broken().isCompletedExceptionally()) {
       throw new IllegalStateException(spec + ": instance " + context.getIndexOfSubtask() + " broke", cause(s.broken()));
     }
-    if (s.ready().isCompletedExceptionally()) {
+    if (s != null && s.ready().isCompletedExceptionally()) {
       throw new IllegalStateException(
           spec + ": instance " + context.getIndexOfSubtask() + " failed to load the model", cause(s.ready()));
     }
     if (finishRequested) {
+      parking.removeIf(CompletableFuture::isDone);
+      if (!parking.isEmpty()) {
+        return InputStatus.NOTHING_AVAILABLE; // woken when the drain is done
+      }
       finishNow();
       return InputStatus.END_OF_INPUT;
     }
-    if (!announced && s.ready().isDone()) {
+    if (s != null && !announced && s.ready().isDone()) {
       StatusResponse status = s.status();
       context.sendSourceEventToCoordinator(
           new ServiceEvents.Ready(
-              advertisedHost(), server.getPort(), status.getCapacity(), status.getLoadTimeMillis(), status.getParameterBytes()));
+              advertisedHost(), s.port(), status.getCapacity(), status.getLoadTimeMillis(), status.getParameterBytes(), generation));
       announced = true;
     }
+    boolean serving = s != null && announced;
+    if (serving || reported) {
+      // A park that just ended counts what its instance received while it drained.
+      reportServed(s, serving);
+    }
     return InputStatus.NOTHING_AVAILABLE;
+  }
+
+  /**
+   * Tells the enumerator the requests received, when they changed; while {@code serving}, looks
+   * again in a while.
+   */
+  private void reportServed(@Nullable ServiceInstance s, boolean serving) {
+    long served = served(s);
+    if (served != servedReported) {
+      context.sendSourceEventToCoordinator(new ServiceEvents.Served(served));
+      servedReported = served;
+    }
+    if (serving && servedReportScheduled.compareAndSet(false, true)) {
+      CompletableFuture.delayedExecutor(SERVED_REPORT_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+        servedReportScheduled.set(false);
+        wakeUp();
+      });
+    }
+  }
+
+  /** Requests received by every activation of this task so far. */
+  private long served(@Nullable ServiceInstance current) {
+    long served = current == null ? 0 : current.requests();
+    for (AtomicLong before : servedBefore) {
+      served += before.get();
+    }
+    return served;
   }
 
   /** The TaskManager's host as Flink knows it; an embedded MiniCluster has none: loopback. */
@@ -132,7 +223,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
       context.sendSourceEventToCoordinator(new ServiceEvents.Leaving());
     }
     LOG.info("{}: subtask {} finishing: draining in-flight requests", spec, context.getIndexOfSubtask());
-    closeService();
+    closeActive();
     finished = true;
   }
 
@@ -141,6 +232,14 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     if (event instanceof ServiceEvents.Finish) {
       finishRequested = true;
       wakeUp();
+    } else if (finishRequested || finished) {
+      // Finishing: activating or parking no longer matters.
+    } else if (event instanceof ServiceEvents.Activate) {
+      activate(((ServiceEvents.Activate) event).generation);
+    } else if (event instanceof ServiceEvents.Park) {
+      park(((ServiceEvents.Park) event).generation);
+    } else {
+      throw new IllegalArgumentException(spec + ": unknown event " + event + " for subtask " + context.getIndexOfSubtask());
     }
   }
 
@@ -157,92 +256,33 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
 
   @Override
   public void close() throws Exception {
-    closeService();
-  }
-
-  /**
-   * Drains the service (at most {@value #DRAIN_SECONDS} s) and stops its gRPC server. Flink
-   * interrupts a task's thread when it cancels the task: the drain is waited for all the same (the
-   * interrupt is kept for the caller), and the server is stopped whatever happens, so no port stays
-   * open.
-   */
-  private void closeService() {
-    InferenceServer<?, ?> s = service;
-    Server g = server;
-    service = null;
-    server = null;
+    closeActive();
+    // A parked instance still draining stops its server within its bound (plus the server's own
+    // grace): wait for it, so no port outlives the task.
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.drainTimeoutMillis() + 6_000);
     boolean interrupted = false;
-    try {
-      if (s != null) {
-        // Drain: accepted requests are answered; clients re-route the ones refused meanwhile. A
-        // broken service answers nothing more: free it in the background, do not wait.
-        Thread drain = new Thread(() -> {
-          try {
-            s.close();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }, "ainative-service-drain");
-        drain.setDaemon(true);
-        drain.start();
-        if (!s.broken().isDone()) {
-          interrupted = awaitUninterruptibly(drain, TimeUnit.SECONDS.toNanos(DRAIN_SECONDS));
-          if (drain.isAlive()) {
-            LOG.warn("{}: subtask {} did not drain within {} s; closing it anyway", spec, context.getIndexOfSubtask(), DRAIN_SECONDS);
-          }
+    for (CompletableFuture<Void> p : parking) {
+      while (!p.isDone() && System.nanoTime() < deadline) {
+        try {
+          p.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+          break;
         }
       }
-    } finally {
-      if (g != null) {
-        if (s != null && s.broken().isDone()) {
-          // Let the refusals of the requests the broken model dropped reach their clients, so they
-          // re-route them instead of taking the lost stream for a crash they caused.
-          g.shutdown();
-          interrupted |= awaitTermination(g, TimeUnit.SECONDS.toNanos(1));
-        }
-        // Clients keep their streams open; ending them tells the clients at once.
-        g.shutdownNow();
-        interrupted |= awaitTermination(g, TimeUnit.SECONDS.toNanos(5));
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
-  /** Waits for {@code thread} to end, at most {@code nanos}; returns whether it was interrupted. */
-  private static boolean awaitUninterruptibly(Thread thread, long nanos) {
-    boolean interrupted = false;
-    long deadline = System.nanoTime() + nanos;
-    while (thread.isAlive()) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        break;
-      }
-      try {
-        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
+  /** Drains the active instance (at most the spec's drain timeout) and stops its gRPC server. */
+  private void closeActive() {
+    ServiceInstance s = active;
+    active = null;
+    if (s != null) {
+      s.close(spec.drainTimeoutMillis());
     }
-    return interrupted;
-  }
-
-  /** Waits for {@code server} to terminate, at most {@code nanos}; returns whether it was interrupted. */
-  private static boolean awaitTermination(Server server, long nanos) {
-    boolean interrupted = false;
-    long deadline = System.nanoTime() + nanos;
-    while (!server.isTerminated()) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        break;
-      }
-      try {
-        server.awaitTermination(left, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    return interrupted;
   }
 }

@@ -15,7 +15,8 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 /**
  * The host of an inference service: a FLIP-27 source whose readers never emit a record. Each
  * reader (one per instance) runs an {@code InferenceServer}; the enumerator, in the JobManager,
- * keeps the list of ready instances. It is unbounded so that it runs as long as the pipeline;
+ * keeps the list of ready instances and activates or parks readers when the service is scaled. It
+ * reserves {@code maxInstances} readers. It is unbounded so that it runs as long as the pipeline;
  * its readers end when every client has finished ({@link ServiceEvents.Finish}).
  */
 public final class RpcServiceSource implements Source<Void, RpcServiceSource.NoSplit, Integer> {
@@ -39,12 +40,14 @@ public final class RpcServiceSource implements Source<Void, RpcServiceSource.NoS
 
   @Override
   public SplitEnumerator<NoSplit, Integer> createEnumerator(SplitEnumeratorContext<NoSplit> context) {
-    return new RpcServiceEnumerator(spec, context);
+    return new RpcServiceEnumerator(spec, context, spec.instances());
   }
 
+  /** The checkpoint holds the active instance count; 0 (older checkpoints) means the spec's. */
   @Override
   public SplitEnumerator<NoSplit, Integer> restoreEnumerator(SplitEnumeratorContext<NoSplit> context, Integer checkpoint) {
-    return new RpcServiceEnumerator(spec, context);
+    int active = checkpoint == null || checkpoint < 1 || checkpoint > spec.maxInstances() ? spec.instances() : checkpoint;
+    return new RpcServiceEnumerator(spec, context, active);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.transforms.InferenceFailureCoder;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.InferenceResultCoder;
@@ -36,7 +37,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * Plans and translates the inference services of a pipeline: one service per RunInference
  * transform, or one per shared-service name for the transforms that name it ({@link SharedService}),
- * with {@code instances} RpcOperator tasks in their own slot-sharing group, and an async client
+ * with {@code maxInstances} RpcOperator tasks (of which {@code instances} start active) in their own slot-sharing group, and an async client
  * operator where each transform is.
  */
 public final class RpcServices {
@@ -46,19 +47,64 @@ public final class RpcServices {
 
   private RpcServices() {}
 
-  /** The task slots the services of {@code pipeline} need beyond the data DAG's. */
-  public static int slotsNeeded(RunnerApi.Pipeline pipeline) {
+  /**
+   * The task slots the services of {@code pipeline} need beyond the data DAG's: every reserved
+   * task of every service, parked or not ({@link #maxInstances}).
+   */
+  public static int slotsNeeded(RunnerApi.Pipeline pipeline, PipelineOptions pipelineOptions) {
     int slots = 0;
     Set<String> shared = new HashSet<>();
     for (RunnerApi.PTransform t : pipeline.getComponents().getTransformsMap().values()) {
       if (RunInferencePayload.URN.equals(t.getSpec().getUrn())) {
         RunInferencePayload payload = RunInferencePayload.fromFunctionSpec(t.getSpec());
         if (payload.getSharedService() == null || shared.add(payload.getSharedService())) {
-          slots += payload.getOptions().instances();
+          slots += maxInstances(t.getUniqueName(), payload.getOptions(), pipelineOptions);
         }
       }
     }
     return slots;
+  }
+
+  /**
+   * The names a job's client can scale services by: each RunInference step's unique name, and each
+   * shared service's name, mapped to the uid of a client operator of that service (the step's name;
+   * for a shared service, its first step's).
+   */
+  public static Map<String, String> serviceClients(RunnerApi.Pipeline pipeline) {
+    Map<String, String> byName = new java.util.TreeMap<>();
+    Map<String, String> shared = new java.util.TreeMap<>();
+    for (RunnerApi.PTransform t : pipeline.getComponents().getTransformsMap().values()) {
+      if (RunInferencePayload.URN.equals(t.getSpec().getUrn())) {
+        byName.put(t.getUniqueName(), t.getUniqueName());
+        String group = RunInferencePayload.fromFunctionSpec(t.getSpec()).getSharedService();
+        if (group != null) {
+          shared.merge(group, t.getUniqueName(), (a, b) -> a.compareTo(b) <= 0 ? a : b);
+        }
+      }
+    }
+    shared.forEach(byName::putIfAbsent);
+    return byName;
+  }
+
+  /**
+   * The tasks a service reserves: {@code --maxInferenceInstances}, or the service's instances when
+   * that is 0.
+   *
+   * @throws IllegalArgumentException when {@code --maxInferenceInstances} is below the instances of
+   *     {@code step}, naming both
+   */
+  static int maxInstances(String step, InferenceOptions options, PipelineOptions pipelineOptions) {
+    int max = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getMaxInferenceInstances();
+    if (max == 0) {
+      return options.instances();
+    }
+    if (max < options.instances()) {
+      throw new IllegalArgumentException(
+          "Invalid --maxInferenceInstances=" + max + ": RunInference '" + step + "' asks for "
+              + options.instances() + " instances, and a service cannot reserve fewer tasks than it starts;"
+              + " use at least " + options.instances() + ", or 0 for each service's own instance count");
+    }
+    return max;
   }
 
   /**
@@ -112,8 +158,10 @@ public final class RpcServices {
             io.modelInputCoder,
             io.modelOutputCoder,
             options,
-            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
-            clients);
+            pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
+            clients,
+            maxInstances(name, options, pipelineOptions),
+            drainTimeoutMillis(pipelineOptions));
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;
@@ -173,7 +221,9 @@ public final class RpcServices {
    * no edge to the pipeline, so they form their own pipelined region.
    */
   static void addService(StreamExecutionEnvironment env, ServiceSpec service, String displayName, String uidPrefix) {
-    int instances = service.options().instances();
+    // Flink 1.19 cannot change a vertex's parallelism while the job runs: reserve a task for every
+    // instance the service may scale to; those beyond its instances start parked.
+    int instances = service.maxInstances();
     String group = "ainative-service-" + service.serviceId();
     RpcServiceSource source = new RpcServiceSource(service);
     DataStreamSource<Void> instancesStream =
@@ -187,6 +237,14 @@ public final class RpcServices {
         .setParallelism(instances)
         .slotSharingGroup(group)
         .uid(uidPrefix + "/service-end");
+  }
+
+  private static long drainTimeoutMillis(PipelineOptions pipelineOptions) {
+    long millis = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceDrainTimeoutMillis();
+    if (millis < 1) {
+      throw new IllegalArgumentException("Invalid --inferenceDrainTimeoutMillis=" + millis + ": use a positive number of milliseconds");
+    }
+    return millis;
   }
 
   /** Which output is which, and the coders of the model's input and output. */

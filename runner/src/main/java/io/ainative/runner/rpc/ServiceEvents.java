@@ -14,8 +14,11 @@ final class ServiceEvents {
     final int capacity;
     final long loadMillis;
     final long parameterBytes;
+    /** The activation this announces; the enumerator ignores one it no longer expects. */
+    final int generation;
 
-    Ready(String host, int port, int capacity, long loadMillis, long parameterBytes) {
+    Ready(String host, int port, int capacity, long loadMillis, long parameterBytes, int generation) {
+      this.generation = generation;
       this.host = host;
       this.port = port;
       this.capacity = capacity;
@@ -25,7 +28,7 @@ final class ServiceEvents {
 
     @Override
     public String toString() {
-      return "Ready(" + host + ":" + port + ", capacity " + capacity + ")";
+      return "Ready(" + host + ":" + port + ", capacity " + capacity + ", generation " + generation + ")";
     }
   }
 
@@ -36,6 +39,99 @@ final class ServiceEvents {
     @Override
     public String toString() {
       return "Leaving";
+    }
+  }
+
+  /**
+   * Enumerator to reader: load the model and serve as activation {@code generation} (announce it
+   * with a {@link Ready} of that generation once warmed up). A reader that serves already only
+   * announces itself again under the new generation.
+   */
+  static final class Activate implements SourceEvent {
+    private static final long serialVersionUID = 1L;
+    final int generation;
+
+    Activate(int generation) {
+      this.generation = generation;
+    }
+
+    @Override
+    public String toString() {
+      return "Activate(" + generation + ")";
+    }
+  }
+
+  /**
+   * Enumerator to reader, after it took the instance out of the membership: drain the accepted
+   * requests (at most the spec's drain timeout), stop the server and free the model; answer with
+   * {@link Parked}. A parked reader answers at once.
+   */
+  static final class Park implements SourceEvent {
+    private static final long serialVersionUID = 1L;
+    final int generation;
+
+    Park(int generation) {
+      this.generation = generation;
+    }
+
+    @Override
+    public String toString() {
+      return "Park(" + generation + ")";
+    }
+  }
+
+  /** Reader to enumerator: parked; how the drain went, and whether the model is freed yet. */
+  static final class Parked implements SourceEvent {
+    private static final long serialVersionUID = 1L;
+    final int generation;
+    final long drainMillis;
+    final boolean drainedWithinBound;
+    final boolean modelFreed;
+
+    Parked(int generation, long drainMillis, boolean drainedWithinBound, boolean modelFreed) {
+      this.generation = generation;
+      this.drainMillis = drainMillis;
+      this.drainedWithinBound = drainedWithinBound;
+      this.modelFreed = modelFreed;
+    }
+
+    @Override
+    public String toString() {
+      return "Parked(" + generation + ", drained in " + drainMillis + " ms" + (drainedWithinBound ? "" : ", cut at the bound")
+          + (modelFreed ? ", model freed" : ", model still in use") + ")";
+    }
+  }
+
+  /**
+   * Reader to enumerator, after a {@link Parked} that said the model was still in use (a request
+   * outlived the drain bound): the model is freed now.
+   */
+  static final class ModelFreed implements SourceEvent {
+    private static final long serialVersionUID = 1L;
+    final int generation;
+
+    ModelFreed(int generation) {
+      this.generation = generation;
+    }
+
+    @Override
+    public String toString() {
+      return "ModelFreed(" + generation + ")";
+    }
+  }
+
+  /** Reader to enumerator, now and then while it serves: the requests this task attempt received. */
+  static final class Served implements SourceEvent {
+    private static final long serialVersionUID = 1L;
+    final long requests;
+
+    Served(long requests) {
+      this.requests = requests;
+    }
+
+    @Override
+    public String toString() {
+      return "Served(" + requests + ")";
     }
   }
 

@@ -1,12 +1,16 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.runner.ServiceStatus;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The JobManager-side meeting point of one service and its clients: the service's enumerator
@@ -25,6 +29,7 @@ final class ServiceLink {
   private final Set<String> finishedClients = new HashSet<>();
   private List<InstanceInfo> instances = List.of();
   private Runnable onAllClientsFinished = () -> {};
+  private @Nullable Function<ServiceControl.Request, CompletableFuture<ServiceStatus>> control;
   private boolean serviceAttached;
 
   ServiceLink(String serviceId) {
@@ -70,13 +75,15 @@ final class ServiceLink {
 
   /**
    * Called by the service's enumerator when it (re)starts: {@code action} runs once every client
-   * that ever listened has finished (at once if that is already so).
+   * that ever listened has finished (at once if that is already so); {@code control} answers
+   * scaling and status requests from then on (it must hand them to the enumerator's thread).
    */
-  void attachService(Runnable action) {
+  void attachService(Runnable action, Function<ServiceControl.Request, CompletableFuture<ServiceStatus>> control) {
     boolean done;
     synchronized (this) {
       serviceAttached = true;
       onAllClientsFinished = action;
+      this.control = control;
       done = !clients.isEmpty() && finishedClients.containsAll(clients);
     }
     if (done) {
@@ -91,6 +98,20 @@ final class ServiceLink {
   synchronized void detachService() {
     serviceAttached = false;
     onAllClientsFinished = () -> {};
+    control = null;
+  }
+
+  /** Hands a scaling or status request to the service's enumerator; fails if none is attached. */
+  CompletableFuture<ServiceStatus> control(ServiceControl.Request request) {
+    Function<ServiceControl.Request, CompletableFuture<ServiceStatus>> c;
+    synchronized (this) {
+      c = control;
+    }
+    if (c == null) {
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("service " + serviceId + " has not started (or is restarting); ask again later"));
+    }
+    return c.apply(request);
   }
 
   /** Called by a client coordinator when every subtask of that client has finished. */

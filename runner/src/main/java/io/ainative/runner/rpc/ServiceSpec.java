@@ -22,11 +22,10 @@ public final class ServiceSpec implements Serializable {
   private final InferenceOptions options;
   private final InferenceServer.Execution execution;
   private final List<String> clients;
+  private final int maxInstances;
+  private final long drainTimeoutMillis;
 
-  /**
-   * @param clients the step names of the RunInference transforms this service serves: one, or
-   *     several sharing it; the service finishes once every one of them has finished
-   */
+  /** A service that cannot scale beyond its instances, with the default drain bound (30 s). */
   public ServiceSpec(
       String serviceId,
       ModelSpec<?, ?> model,
@@ -35,6 +34,27 @@ public final class ServiceSpec implements Serializable {
       InferenceOptions options,
       InferenceServer.Execution execution,
       List<String> clients) {
+    this(serviceId, model, inputCoder, outputCoder, options, execution, clients, options.instances(), 30_000L);
+  }
+
+  /**
+   * @param clients the step names of the RunInference transforms this service serves: one, or
+   *     several sharing it; the service finishes once every one of them has finished
+   * @param maxInstances the tasks the service reserves, at least {@code options.instances()}: the
+   *     most instances it can be scaled to while the job runs
+   * @param drainTimeoutMillis how long a parked or finishing instance may take to answer the
+   *     requests it accepted, at least 1
+   */
+  public ServiceSpec(
+      String serviceId,
+      ModelSpec<?, ?> model,
+      Coder<?> inputCoder,
+      Coder<?> outputCoder,
+      InferenceOptions options,
+      InferenceServer.Execution execution,
+      List<String> clients,
+      int maxInstances,
+      long drainTimeoutMillis) {
     this.serviceId = Objects.requireNonNull(serviceId, "serviceId");
     this.model = Objects.requireNonNull(model, "model");
     this.inputCoder = Objects.requireNonNull(inputCoder, "inputCoder");
@@ -45,6 +65,15 @@ public final class ServiceSpec implements Serializable {
     if (this.clients.isEmpty()) {
       throw new IllegalArgumentException(serviceId + ": a service needs at least one client");
     }
+    if (maxInstances < options.instances()) {
+      throw new IllegalArgumentException(
+          serviceId + ": maxInstances (" + maxInstances + ") must not be below its instances (" + options.instances() + ")");
+    }
+    if (drainTimeoutMillis < 1) {
+      throw new IllegalArgumentException(serviceId + ": the drain timeout must be at least 1 ms, was " + drainTimeoutMillis);
+    }
+    this.maxInstances = maxInstances;
+    this.drainTimeoutMillis = drainTimeoutMillis;
   }
 
   /** Unique within the job; names the service's vertices and its coordinator link. */
@@ -80,6 +109,21 @@ public final class ServiceSpec implements Serializable {
     return clients;
   }
 
+  /** The instances the service loads at the start: {@code options().instances()}. */
+  public int instances() {
+    return options.instances();
+  }
+
+  /** The tasks the service reserves: the most instances it can run at once. */
+  public int maxInstances() {
+    return maxInstances;
+  }
+
+  /** How long a parked or finishing instance may take to answer the requests it accepted. */
+  public long drainTimeoutMillis() {
+    return drainTimeoutMillis;
+  }
+
   /** The key of this service's {@link ServiceLink} in Flink's {@code CoordinatorStore}. */
   String linkKey() {
     return "ainative.rpc.link/" + serviceId;
@@ -92,6 +136,6 @@ public final class ServiceSpec implements Serializable {
 
   @Override
   public String toString() {
-    return "service " + serviceId + " (" + model.modelUri() + ", " + options.instances() + " instance(s))";
+    return "service " + serviceId + " (" + model.modelUri() + ", " + options.instances() + " instance(s), at most " + maxInstances + ")";
   }
 }

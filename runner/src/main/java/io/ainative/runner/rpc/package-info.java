@@ -11,6 +11,18 @@
  * on an embedded MiniCluster and on a cluster. Data goes client to service directly over gRPC,
  * never through a Flink edge: the service vertices have no data edges to the pipeline and their
  * own slot-sharing group, so a failing instance restarts only its own region.
+ *
+ * <p><b>Scaling.</b> Flink 1.19 cannot change a vertex's parallelism without restarting the job,
+ * so a service reserves {@code maxInstances} tasks ({@code --maxInferenceInstances}, at least its
+ * {@code instances}), each holding a task slot of the service's slot-sharing group whether it
+ * serves or not. The first {@code instances} readers start active ({@link ServiceInstance}: server,
+ * model, threads); the others start parked (none of these). {@link ServiceControl} carries a
+ * scaling request from the job's client (or the REST API) to a client operator's coordinator,
+ * which passes it through the {@link ServiceLink} to the enumerator: it activates parked readers
+ * (listed once warmed up, under a new activation number) or takes active ones out of the
+ * membership and then parks them: they drain what they accepted for at most the drain timeout
+ * ({@code --inferenceDrainTimeoutMillis}, 30 s), stop their server (clients re-route the requests
+ * still held) and free the model once no call of it runs.
  */
 @Internal
 package io.ainative.runner.rpc;
