@@ -44,7 +44,9 @@ public final class JobLauncher {
     RunnerApi.Pipeline expanded;
     RunnerApi.Pipeline fused;
     try {
-      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(pipeline);
+      // Served stages leave the data DAG first: their contents must not be fused with it.
+      RunnerApi.Pipeline served = io.ainative.runner.rpc.ServedStages.rewrite(pipeline);
+      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(served);
       // Expand splittable ParDos so bundles can be sized and split.
       RunnerApi.Pipeline sdfExpanded =
           ProtoOverrides.updateTransform(
@@ -90,7 +92,7 @@ public final class JobLauncher {
     RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
 
     // Each inference service instance takes a slot of its own (its own slot-sharing group).
-    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused);
+    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused) + io.ainative.runner.rpc.ServedStages.slotsNeeded(fused);
     StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, extraLocalSlots + serviceSlots);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);
     translator.translate(context, fused);
