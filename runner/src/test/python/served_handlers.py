@@ -2,6 +2,8 @@
 import os
 import signal
 
+import numpy as np
+
 from apache_beam.ml.inference.sklearn_inference import SklearnModelHandlerNumpy
 
 
@@ -33,3 +35,9 @@ class ReportingModelHandler(SklearnModelHandlerNumpy):
         os.close(fd)
         os.kill(os.getpid(), signal.SIGKILL)
     return super().run_inference(batch, model, inference_args)
+
+
+def prediction(keyed):
+  """(key, PredictionResult) -> (key, the prediction rounded to 6 places)."""
+  key, result = keyed
+  return key, round(float(np.asarray(result.inference).reshape(-1)[0]), 6)

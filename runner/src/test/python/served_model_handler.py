@@ -28,11 +28,7 @@ from apache_beam.testing.util import equal_to
 # A module of its own, not __main__: the workers (data DAG and services) unpickle the handler by
 # reference and find it through their PYTHONPATH.
 from served_handlers import ReportingModelHandler
-
-
-def prediction(keyed):
-  key, result = keyed
-  return key, round(float(np.asarray(result.inference).reshape(-1)[0]), 6)
+from served_handlers import prediction
 
 
 def main(argv):
