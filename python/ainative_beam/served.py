@@ -23,8 +23,9 @@ import apache_beam as beam
 # The annotation key the runner looks for; its value is the service's settings,
 # ``key=value`` pairs separated by ``;`` (see Served).
 ANNOTATION = "ainative:served_stage"
-# Beam's accelerator resource hint: a composite with it and ``ANNOTATION`` is served too, and the
-# hint is kept for the service's tasks.
+# Beam's accelerator resource hint. The runner also serves the outermost transform that carries it
+# (``transform.with_resource_hints(accelerator=...)``), with one instance unless Served gives
+# settings; a hint on the whole pipeline (``--resource_hints``) serves nothing.
 ACCELERATOR_HINT = "beam:resources:accelerator:v1"
 
 

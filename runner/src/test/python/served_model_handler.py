@@ -2,11 +2,13 @@
 
 The worker processes need this directory on their PYTHONPATH (for served_handlers).
 
-Usage: python served_model_handler.py JOB_ENDPOINT WORK_DIR [--plain] [--n=N] [--kill-after=K]
+Usage: python served_model_handler.py JOB_ENDPOINT WORK_DIR [--plain | --accelerator-hint] [--n=N]
+       [--kill-after=K]
        [--environment_type=T --environment_config=C]   (default: LOOPBACK)
 
 Keyed inputs (k, [k]) go through Beam's RunInference with a scikit-learn model (y = 2x + 1),
-wrapped in ainative_beam.Served(instances=2) unless --plain; assert_that checks that every key
+wrapped in ainative_beam.Served(instances=2) (--plain: not; --accelerator-hint: Beam's accelerator
+resource hint on it instead); assert_that checks that every key
 has exactly one prediction, and the right one. Each process that loads the model writes its pid
 to WORK_DIR/loads/; with --kill-after=K the first process to run its K-th batch writes its pid to
 WORK_DIR/killed and kills itself (SIGKILL), once. Prints "SERVED PIPELINE OK" when the job
@@ -35,6 +37,7 @@ def main(argv):
   endpoint, work_dir = argv[1], argv[2]
   flags = dict(a[2:].split("=", 1) for a in argv[3:] if a.startswith("--") and "=" in a)
   plain = "--plain" in argv
+  hinted = "--accelerator-hint" in argv
   n = int(flags.get("n", "2000"))
   kill_after = int(flags.get("kill-after", "0"))
   environment = [a for a in argv[3:] if a.startswith("--environment_")] or ["--environment_type=LOOPBACK"]
@@ -47,7 +50,9 @@ def main(argv):
   options = PipelineOptions(["--runner=PortableRunner", "--job_endpoint=" + endpoint] + environment + ["--parallelism=1"])
   handler = KeyedModelHandler(ReportingModelHandler(model_path, work_dir, kill_after))
   inference = RunInference(handler)
-  if not plain:
+  if hinted:
+    inference = inference.with_resource_hints(accelerator="type:any;count:1")
+  elif not plain:
     inference = ainative_beam.Served(inference, instances=2, max_batch_size=32, max_batching_delay_ms=20)
   with beam.Pipeline(options=options) as p:
     predictions = (p | "Inputs" >> beam.Create([(k, np.array([float(k)])) for k in range(n)])

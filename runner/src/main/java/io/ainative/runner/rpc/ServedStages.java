@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.transforms.RunInferencePayload;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -61,6 +62,13 @@ public final class ServedStages {
    */
   public static final String ANNOTATION = "ainative:served_stage";
 
+  /**
+   * Beam's accelerator resource hint. A transform whose environment carries it while its parent's
+   * does not (the outermost transform the hint was put on) is served too, with the settings of its
+   * {@value #ANNOTATION} annotation if it has one, else the defaults (one instance).
+   */
+  public static final String ACCELERATOR_HINT = "beam:resources:accelerator:v1";
+
   private ServedStages() {}
 
   /**
@@ -80,10 +88,11 @@ public final class ServedStages {
         parents.put(child, e.getKey());
       }
     }
+    boolean byHint = hintMarksParts(components);
     List<String> marked = new ArrayList<>();
-    for (Map.Entry<String, RunnerApi.PTransform> e : components.getTransformsMap().entrySet()) {
-      if (isMarked(e.getValue()) && !hasMarkedAncestor(e.getKey(), parents, components)) {
-        marked.add(e.getKey());
+    for (String id : components.getTransformsMap().keySet()) {
+      if (isMarked(id, parents, components, byHint) && !hasMarkedAncestor(id, parents, components, byHint)) {
+        marked.add(id);
       }
     }
     if (marked.isEmpty()) {
@@ -97,13 +106,66 @@ public final class ServedStages {
     return builder.build();
   }
 
-  private static boolean isMarked(RunnerApi.PTransform transform) {
-    return transform.getAnnotationsMap().containsKey(ANNOTATION);
+  /**
+   * Marked: annotated, or the outermost transform with the accelerator hint. ainative's own
+   * RunInference (served its own way) is never marked.
+   */
+  private static boolean isMarked(String id, Map<String, String> parents, RunnerApi.Components components, boolean byHint) {
+    RunnerApi.PTransform transform = components.getTransformsOrThrow(id);
+    String urn = transform.getSpec().getUrn();
+    if (URN.equals(urn) || RunInferencePayload.URN.equals(urn)) {
+      return false;
+    }
+    if (transform.getAnnotationsMap().containsKey(ANNOTATION)) {
+      return true;
+    }
+    String parent = parents.get(id);
+    return byHint
+        && asksForAccelerator(transform, components)
+        && (parent == null || !asksForAccelerator(components.getTransformsOrThrow(parent), components));
   }
 
-  private static boolean hasMarkedAncestor(String id, Map<String, String> parents, RunnerApi.Components components) {
+  /**
+   * Whether the accelerator hint marks parts of the pipeline: not when every SDK primitive has it
+   * (a pipeline-wide hint, e.g. Python's {@code --resource_hints}, asks for accelerators for the
+   * whole job, not for a service).
+   */
+  private static boolean hintMarksParts(RunnerApi.Components components) {
+    boolean someWith = false;
+    boolean someWithout = false;
+    for (RunnerApi.PTransform t : components.getTransformsMap().values()) {
+      if (t.getSubtransformsCount() == 0 && !t.getEnvironmentId().isEmpty()) {
+        if (asksForAccelerator(t, components)) {
+          someWith = true;
+        } else {
+          someWithout = true;
+        }
+      }
+    }
+    return someWith && someWithout;
+  }
+
+  /**
+   * Whether {@code transform}'s environment carries the accelerator hint; for a composite without an
+   * environment (Beam Java writes none for composites without a URN), whether all its parts ask.
+   */
+  private static boolean asksForAccelerator(RunnerApi.PTransform transform, RunnerApi.Components components) {
+    if (transform.getEnvironmentId().isEmpty() && transform.getSubtransformsCount() > 0) {
+      for (String child : transform.getSubtransformsList()) {
+        if (!asksForAccelerator(components.getTransformsOrThrow(child), components)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    RunnerApi.Environment env = components.getEnvironmentsMap().get(transform.getEnvironmentId());
+    return env != null && env.getResourceHintsMap().containsKey(ACCELERATOR_HINT);
+  }
+
+
+  private static boolean hasMarkedAncestor(String id, Map<String, String> parents, RunnerApi.Components components, boolean byHint) {
     for (String p = parents.get(id); p != null; p = parents.get(p)) {
-      if (isMarked(components.getTransformsOrThrow(p))) {
+      if (isMarked(p, parents, components, byHint)) {
         return true;
       }
     }
@@ -113,7 +175,7 @@ public final class ServedStages {
   private static void replace(String id, RunnerApi.Components components, RunnerApi.Components.Builder out) {
     RunnerApi.PTransform composite = components.getTransformsOrThrow(id);
     String name = composite.getUniqueName();
-    ServedStageSettings.parse(name, composite.getAnnotationsOrThrow(ANNOTATION).toStringUtf8());
+    ServedStageSettings.parse(name, settingsText(composite));
     if (composite.getInputsCount() != 1 || composite.getOutputsCount() != 1) {
       throw new UnsupportedOperationException(
           "Served stage '" + name + "' must have one input and one output; it has inputs " + composite.getInputsMap()
@@ -125,6 +187,10 @@ public final class ServedStages {
     // The composite's descendants; its leaves become the stage.
     Set<String> descendants = new HashSet<>();
     List<PipelineNode.PTransformNode> leaves = new ArrayList<>();
+    if (composite.getSubtransformsCount() == 0) {
+      // A marked primitive (e.g. a ParDo with the accelerator hint) is a stage of its own.
+      leaves.add(PipelineNode.pTransform(id, composite));
+    }
     Deque<String> todo = new ArrayDeque<>(composite.getSubtransformsList());
     while (!todo.isEmpty()) {
       String child = todo.pop();
@@ -237,7 +303,12 @@ public final class ServedStages {
   }
 
   static ServedStageSettings settingsOf(RunnerApi.PTransform served) {
-    return ServedStageSettings.parse(served.getUniqueName(), served.getAnnotationsOrThrow(ANNOTATION).toStringUtf8());
+    return ServedStageSettings.parse(served.getUniqueName(), settingsText(served));
+  }
+
+  /** The annotation's settings; none (the defaults) for a transform marked by the accelerator hint. */
+  private static String settingsText(RunnerApi.PTransform transform) {
+    return transform.getAnnotationsMap().containsKey(ANNOTATION) ? transform.getAnnotationsOrThrow(ANNOTATION).toStringUtf8() : "";
   }
 
   /**

@@ -108,6 +108,19 @@ public class ServedModelHandlerITCase {
     }
   }
 
+  @Test
+  public void acceleratorHintedModelHandler_isServedByOneInstance() throws Exception {
+    Observed run = runPipeline("--accelerator-hint", "--n=300");
+
+    assertThat(run.output, run.exitCode, equalTo(0));
+    assertThat(run.output, containsString("SERVED PIPELINE OK"));
+    assertThat("the REST API was read while the job ran", run.snapshots.size(), greaterThan(0));
+    java.util.Set<String> vertices = run.snapshots.get(run.snapshots.size() - 1).attempts.keySet();
+    assertThat(vertices.stream().anyMatch(v -> v.contains(CLIENT)), equalTo(true));
+    assertThat(vertices.stream().anyMatch(v -> v.contains(SERVICE)), equalTo(true));
+    assertThat("one instance loaded the model", loads().size(), equalTo(1));
+  }
+
   /** What a run printed and how its job's vertices looked while it ran. */
   private static final class Observed {
     final int exitCode;

@@ -144,6 +144,42 @@ public class ServedStagesTest {
     assertThat(ServedStages.slotsNeeded(fused), equalTo(3));
   }
 
+  /** {@code pipeline} with the accelerator hint on the environment of every transform {@code hinted} accepts. */
+  private static RunnerApi.Pipeline withAcceleratorHint(RunnerApi.Pipeline pipeline, java.util.function.Predicate<RunnerApi.PTransform> hinted) {
+    RunnerApi.Pipeline.Builder b = pipeline.toBuilder();
+    RunnerApi.Components.Builder c = b.getComponentsBuilder();
+    pipeline.getComponents().getTransformsMap().forEach((id, t) -> {
+      if (hinted.test(t) && !t.getEnvironmentId().isEmpty()) {
+        String hintedEnv = t.getEnvironmentId() + "-with-accelerator";
+        c.putEnvironments(
+            hintedEnv,
+            pipeline.getComponents().getEnvironmentsOrThrow(t.getEnvironmentId()).toBuilder()
+                .putResourceHints(ServedStages.ACCELERATOR_HINT, ByteString.copyFromUtf8("type:nvidia-l4;count:1"))
+                .build());
+        c.putTransforms(id, t.toBuilder().setEnvironmentId(hintedEnv).build());
+      }
+    });
+    return b.build();
+  }
+
+  @Test
+  public void acceleratorHint_onAComposite_servesIt_withDefaultSettings() throws Exception {
+    RunnerApi.Pipeline hinted = withAcceleratorHint(proto(new TwoMaps(), null), t -> t.getUniqueName().startsWith("Served"));
+    RunnerApi.Pipeline rewritten = ServedStages.rewrite(hinted);
+    RunnerApi.PTransform served = named(rewritten, "Served").getValue();
+    assertThat(served.getSpec().getUrn(), equalTo(ServedStages.URN));
+    assertThat(ServedStages.settingsOf(served).instances(), equalTo(1));
+    RunnerApi.ExecutableStagePayload stage = RunnerApi.ExecutableStagePayload.parseFrom(served.getSpec().getPayload());
+    assertThat(stage.getEnvironment().getResourceHintsMap().containsKey(ServedStages.ACCELERATOR_HINT), equalTo(true));
+    assertThat(stage.getTransformsCount(), equalTo(2));
+  }
+
+  @Test
+  public void acceleratorHint_onTheWholePipeline_servesNothing() {
+    RunnerApi.Pipeline hinted = withAcceleratorHint(proto(new TwoMaps(), null), t -> true);
+    assertThat(ServedStages.rewrite(hinted), sameInstance(hinted));
+  }
+
   @Test
   public void unmarkedPipeline_isReturnedUnchanged() {
     RunnerApi.Pipeline original = proto(new TwoMaps(), null);
