@@ -121,6 +121,18 @@ public class ServedModelHandlerITCase {
     assertThat("one instance loaded the model", loads().size(), equalTo(1));
   }
 
+  @Test
+  public void servedModelHandler_onLoopback_runsInTheSubmittingProcessWorkers() throws Exception {
+    // LOOPBACK: each instance's environment is a worker the submitting Python process starts.
+    Observed run = runPipelineIn(List.of("--environment_type=LOOPBACK"), "--n=500");
+
+    assertThat(run.output, run.exitCode, equalTo(0));
+    assertThat(run.output, containsString("SERVED PIPELINE OK"));
+    assertThat("the REST API was read while the job ran", run.snapshots.size(), greaterThan(0));
+    assertThat(
+        run.snapshots.get(run.snapshots.size() - 1).attempts.keySet().stream().anyMatch(v -> v.contains(SERVICE)), equalTo(true));
+  }
+
   /** What a run printed and how its job's vertices looked while it ran. */
   private static final class Observed {
     final int exitCode;
@@ -134,16 +146,20 @@ public class ServedModelHandlerITCase {
     }
   }
 
+  /** Runs the script with {@code flags} in a PROCESS environment of ainative-python-worker. */
   private Observed runPipeline(String... flags) throws Exception {
     Path worker = Path.of("../python/bin/ainative-python-worker").toAbsolutePath().normalize();
     // The workers find the test's model handler module (served_handlers.py) next to the script.
     Path handlers = SCRIPT.toAbsolutePath().getParent();
     String config =
         "{\"command\": \"" + worker + "\", \"env\": {\"AINATIVE_PYTHON\": \"" + python + "\", \"PYTHONPATH\": \"" + handlers + "\"}}";
+    return runPipelineIn(List.of("--environment_type=PROCESS", "--environment_config=" + config), flags);
+  }
+
+  private Observed runPipelineIn(List<String> environment, String... flags) throws Exception {
     List<String> args = new ArrayList<>(List.of(endpoint, work.toString()));
     args.addAll(List.of(flags));
-    args.add("--environment_type=PROCESS");
-    args.add("--environment_config=" + config);
+    args.addAll(environment);
     PythonScripts.Started started = PythonScripts.start(python, SCRIPT, args);
     List<JobVertices.Snapshot> snapshots = new ArrayList<>();
     String jobId = null;
