@@ -11,6 +11,12 @@
  * on an embedded MiniCluster and on a cluster. Data goes client to service directly over gRPC,
  * never through a Flink edge: the service vertices have no data edges to the pipeline and their
  * own slot-sharing group, so a failing instance restarts only its own region.
+ *
+ * <p>Served stages ({@link ServedStages}) use the same discovery for an SDK's own transform (a
+ * Python {@code RunInference} with a Python model handler): the readers ({@link
+ * StageServiceReader}) host the stage's SDK environment through Beam's {@code
+ * DefaultJobBundleFactory} and run one bundle per request; the client ({@link StageClientOperator})
+ * sends batches of windowed elements and emits a batch's outputs once its request succeeded.
  */
 @Internal
 package io.ainative.runner.rpc;
