@@ -3,15 +3,15 @@
 The worker processes need this directory on their PYTHONPATH (for served_handlers).
 
 Usage: python served_model_handler.py JOB_ENDPOINT WORK_DIR [--plain | --accelerator-hint] [--n=N]
-       [--kill-after=K]
+       [--kill-after=K] [--slow-once-ms=T --timeout-ms=T]
        [--environment_type=T --environment_config=C]   (default: LOOPBACK)
 
 Keyed inputs (k, [k]) go through Beam's RunInference with a scikit-learn model (y = 2x + 1),
 wrapped in ainative_beam.Served(instances=2) (--plain: not; --accelerator-hint: Beam's accelerator
 resource hint on it instead); assert_that checks that every key
 has exactly one prediction, and the right one. Each process that loads the model writes its pid
-to WORK_DIR/loads/; with --kill-after=K the first process to run its K-th batch writes its pid to
-WORK_DIR/killed and kills itself (SIGKILL), once. Prints "SERVED PIPELINE OK" when the job
+to WORK_DIR/loads/; --kill-after and --slow-once-ms make one process die or stall once (see
+served_handlers.ReportingModelHandler); --timeout-ms is the service's request timeout. Prints "SERVED PIPELINE OK" when the job
 succeeded.
 """
 import os
@@ -40,6 +40,8 @@ def main(argv):
   hinted = "--accelerator-hint" in argv
   n = int(flags.get("n", "2000"))
   kill_after = int(flags.get("kill-after", "0"))
+  slow_ms = int(flags.get("slow-once-ms", "0"))
+  timeout_ms = int(flags.get("timeout-ms", "120000"))
   environment = [a for a in argv[3:] if a.startswith("--environment_")] or ["--environment_type=LOOPBACK"]
 
   from sklearn.linear_model import LinearRegression
@@ -48,12 +50,13 @@ def main(argv):
     pickle.dump(LinearRegression().fit(np.array([[0.0], [1.0]]), np.array([1.0, 3.0])), f)
 
   options = PipelineOptions(["--runner=PortableRunner", "--job_endpoint=" + endpoint] + environment + ["--parallelism=1"])
-  handler = KeyedModelHandler(ReportingModelHandler(model_path, work_dir, kill_after))
+  handler = KeyedModelHandler(ReportingModelHandler(model_path, work_dir, kill_after, slow_ms))
   inference = RunInference(handler)
   if hinted:
     inference = inference.with_resource_hints(accelerator="type:any;count:1")
   elif not plain:
-    inference = ainative_beam.Served(inference, instances=2, max_batch_size=32, max_batching_delay_ms=20)
+    inference = ainative_beam.Served(
+        inference, instances=2, max_batch_size=32, max_batching_delay_ms=20, timeout_ms=timeout_ms)
   with beam.Pipeline(options=options) as p:
     predictions = (p | "Inputs" >> beam.Create([(k, np.array([float(k)])) for k in range(n)])
                      | "Predict" >> inference

@@ -2,6 +2,7 @@ package io.ainative.runner.rpc;
 
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -107,7 +108,10 @@ final class StageServer implements AutoCloseable {
         .build();
   }
 
-  private void process(byte[] request, StreamObserver<byte[]> response) {
+  private void process(byte[] request, StreamObserver<byte[]> observer) {
+    // A client that gave up (deadline) cancels the call; the bundle still ends, its answer is dropped.
+    ServerCallStreamObserver<byte[]> response = (ServerCallStreamObserver<byte[]>) observer;
+    response.setOnCancelHandler(() -> {});
     StageBundleFactory s;
     synchronized (lock) {
       if (closing || !ready.isDone() || ready.isCompletedExceptionally() || broken.isDone()) {
@@ -135,6 +139,10 @@ final class StageServer implements AutoCloseable {
         } else {
           response.onError(Status.INTERNAL.withDescription(spec.stepName() + " failed on a batch of " + inputs.size() + ": " + e).asRuntimeException());
         }
+        return;
+      }
+      if (response.isCancelled()) {
+        LOG.info("{}: {} ran a batch of {} whose client had given up; its outputs are dropped", spec, instanceName, inputs.size());
         return;
       }
       response.onNext(StageCalls.encode(outputs, spec.outputWire()));

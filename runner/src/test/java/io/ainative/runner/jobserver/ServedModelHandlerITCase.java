@@ -96,6 +96,22 @@ public class ServedModelHandlerITCase {
   }
 
   @Test
+  public void servedModelHandler_batchPastItsTimeout_isAnsweredOnceByAnotherInstance_withoutAnyRestart() throws Exception {
+    // One batch stalls 10 s in its worker; the client gives up after 4 s and sends it to the other
+    // instance. The stalled bundle ends later and its answer is dropped.
+    Observed run = runPipeline("--n=1500", "--slow-once-ms=10000", "--timeout-ms=4000");
+
+    assertThat(run.output, run.exitCode, equalTo(0));
+    assertThat(run.output, containsString("SERVED PIPELINE OK"));
+    assertThat("a batch stalled", Files.exists(work.resolve("slowed")), equalTo(true));
+    assertThat("the REST API was read while the job ran", run.snapshots.size(), greaterThan(0));
+    for (String vertex : run.snapshots.get(run.snapshots.size() - 1).attempts.keySet()) {
+      assertThat("attempt of vertex " + vertex, JobVertices.highestAttempt(run.snapshots, vertex), equalTo(0));
+    }
+    assertThat("no worker was replaced", loads().size(), equalTo(2));
+  }
+
+  @Test
   public void unmarkedModelHandler_runsInTheDataDag_withoutAService() throws Exception {
     Observed run = runPipeline("--plain", "--n=300");
 
