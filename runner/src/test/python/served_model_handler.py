@@ -8,11 +8,12 @@ Usage: python served_model_handler.py JOB_ENDPOINT WORK_DIR [--plain | --acceler
 
 Keyed inputs (k, [k]) go through Beam's RunInference with a scikit-learn model (y = 2x + 1),
 wrapped in ainative_beam.Served(instances=2) (--plain: not; --accelerator-hint: Beam's accelerator
-resource hint on it instead); assert_that checks that every key
-has exactly one prediction, and the right one. Each process that loads the model writes its pid
-to WORK_DIR/loads/; --kill-after and --slow-once-ms make one process die or stall once (see
-served_handlers.ReportingModelHandler); --timeout-ms is the service's request timeout. Prints "SERVED PIPELINE OK" when the job
-succeeded.
+resource hint on it instead); assert_that checks that every key has exactly one prediction, and
+the right one. Each process that loads the model writes its pid to WORK_DIR/loads/; --kill-after
+and --slow-once-ms make one process die or stall once (see served_handlers.ReportingModelHandler);
+--timeout-ms is the service's request timeout. When the job succeeded, prints one
+"SERVED METRIC name=value" line per counter of the served stage's client, then
+"SERVED PIPELINE OK".
 """
 import os
 import pickle
@@ -24,6 +25,7 @@ import apache_beam as beam
 import ainative_beam
 from apache_beam.ml.inference.base import KeyedModelHandler
 from apache_beam.ml.inference.base import RunInference
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that
 from apache_beam.testing.util import equal_to
@@ -57,11 +59,22 @@ def main(argv):
   elif not plain:
     inference = ainative_beam.Served(
         inference, instances=2, max_batch_size=32, max_batching_delay_ms=20, timeout_ms=timeout_ms)
-  with beam.Pipeline(options=options) as p:
-    predictions = (p | "Inputs" >> beam.Create([(k, np.array([float(k)])) for k in range(n)])
-                     | "Predict" >> inference
-                     | "Round" >> beam.Map(prediction))
-    assert_that(predictions, equal_to([(k, float(2 * k + 1)) for k in range(n)]), label="OnePredictionPerInput")
+  p = beam.Pipeline(options=options)
+  predictions = (p | "Inputs" >> beam.Create([(k, np.array([float(k)])) for k in range(n)])
+                   | "Predict" >> inference
+                   | "Round" >> beam.Map(prediction))
+  assert_that(predictions, equal_to([(k, float(2 * k + 1)) for k in range(n)]), label="OnePredictionPerInput")
+  result = p.run()
+  state = result.wait_until_finish()
+  if state != "DONE":
+    sys.exit("the job ended in state %s" % state)
+  # The served stage's client counts what it did (runner metrics, reported like user counters).
+  counters = result.metrics().query(MetricsFilter().with_namespace("ainative.served_stage"))["counters"]
+  totals = {}
+  for counter in counters:
+    totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (counter.attempted or 0)
+  for name in sorted(totals):
+    print("SERVED METRIC %s=%d" % (name, totals[name]))
   print("SERVED PIPELINE OK")
 
 

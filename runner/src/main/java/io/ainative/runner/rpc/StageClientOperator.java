@@ -21,8 +21,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
+import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
+import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
+import org.apache.beam.runners.flink.metrics.MetricsAccumulator;
+import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.flink.api.common.accumulators.Accumulator;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -59,6 +65,10 @@ import org.slf4j.LoggerFactory;
  * another ready instance, or waits for one. Any other error, or no answer within the timeout, is a
  * failed attempt; after {@value #MAX_ATTEMPTS} the task fails, naming the stage.
  *
+ * <p><b>Metrics</b> (Beam counters in {@value #METRICS_NAMESPACE}, step = the composite's name):
+ * {@value #REROUTED_REQUESTS}, {@value #RETRIED_REQUESTS}, {@value #ANSWERED_REQUESTS}, {@value
+ * #ANSWERED_ELEMENTS}, {@value #OUTPUTS}.
+ *
  * <p><b>Threading.</b> Everything runs on the task's mailbox thread; gRPC callbacks only enqueue
  * mails. Watermarks are held back until every element that arrived before them has been answered.
  */
@@ -72,6 +82,17 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
   private static final long MEMBERSHIP_POLL_MILLIS = 100;
   private static final long FINISHED_ACK_TIMEOUT_MILLIS = 30_000;
   private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /** The namespace of the client's metrics (Beam counters, step = the served composite). */
+  static final String METRICS_NAMESPACE = "ainative.served_stage";
+  /** Requests sent again elsewhere, uncharged, because their instance refused them or was lost. */
+  static final String REROUTED_REQUESTS = "rerouted_requests";
+  /** Failed attempts (errors, time-outs) that were tried again. */
+  static final String RETRIED_REQUESTS = "retried_requests";
+  /** Requests answered; their elements and outputs. */
+  static final String ANSWERED_REQUESTS = "answered_requests";
+  static final String ANSWERED_ELEMENTS = "answered_elements";
+  static final String OUTPUTS = "outputs";
+  private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** Elements taken in and not answered, per instance and full batch, before input waits. */
   private static final int BATCHES_PER_INSTANCE = 4;
 
@@ -100,7 +121,11 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
   private transient long membershipVersion;
   private transient @Nullable CompletableFuture<CoordinationResponse> membershipPoll;
   private transient long lastMembershipPollNanos;
-  private transient long rerouted;
+  /** The metrics since they were last added to the task's accumulator (which adds them up). */
+  private transient MetricsContainerStepMap metricsDelta;
+  private transient MetricsContainerImpl stepMetrics;
+  private transient Accumulator<MetricsContainerStepMap, MetricsContainerStepMap> metricsAccumulator;
+  private transient long metricsReportedNanos;
 
   StageClientOperator(StageSpec spec, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
     this.spec = spec;
@@ -132,6 +157,14 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
     heldWatermarks = new ArrayDeque<>();
     instances = new HashMap<>();
     gone = new HashSet<>();
+    metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
+    if (metricsAccumulator == null) {
+      metricsAccumulator = new MetricsAccumulator();
+      getRuntimeContext().addAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME, metricsAccumulator);
+    }
+    metricsDelta = new MetricsContainerStepMap();
+    stepMetrics = metricsDelta.getContainer(spec.stepName());
+    metricsReportedNanos = System.nanoTime();
     capacity = Math.max(2, BATCHES_PER_INSTANCE * spec.settings().instances()) * spec.settings().maxBatchSize();
     if (!restored.isEmpty()) {
       LOG.info("{}: sending {} element(s) restored from a checkpoint again", spec, restored.size());
@@ -213,7 +246,8 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
       }
     }
     releaseWatermarks();
-    LOG.info("{}: client finished ({} request(s) re-routed)", spec, rerouted);
+    reportMetrics();
+    LOG.info("{}: client finished", spec);
     coordinator.sendEventToCoordinator(new ClientEvents.Finished());
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FINISHED_ACK_TIMEOUT_MILLIS);
     while (!finishedAcked && System.nanoTime() < deadline) {
@@ -289,6 +323,9 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
     for (WindowedValue<Object> out : outputs) {
       output.collect(new StreamRecord<>(out));
     }
+    count(ANSWERED_REQUESTS, 1);
+    count(ANSWERED_ELEMENTS, r.inputs.size());
+    count(OUTPUTS, outputs.size());
     releaseWatermarks();
   }
 
@@ -301,7 +338,7 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
       // Starting, draining, broken or gone: not the request's fault.
       LOG.info("{}: {} did not take a request of {} element(s) ({}); sending it elsewhere", spec, from, r.inputs.size(), status);
       from.refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
-      rerouted++;
+      count(REROUTED_REQUESTS, 1);
       dispatch(r);
       return;
     }
@@ -312,6 +349,7 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
               + status.getCode() + ": " + status.getDescription());
     }
     LOG.warn("{}: attempt {} of a batch failed on {} ({}); trying again", spec, r.failures, from, status);
+    count(RETRIED_REQUESTS, 1);
     from.refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
     dispatch(r);
   }
@@ -352,6 +390,21 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
         scheduleTick();
       }
     });
+  }
+
+  private void count(String name, long n) {
+    stepMetrics.getCounter(MetricName.named(METRICS_NAMESPACE, name)).inc(n);
+    if (System.nanoTime() - metricsReportedNanos > METRICS_REPORT_NANOS) {
+      reportMetrics();
+    }
+  }
+
+  /** Adds the metrics since the last report to the task's accumulator (what the job's result reads). */
+  private void reportMetrics() {
+    metricsAccumulator.add(metricsDelta);
+    metricsDelta = new MetricsContainerStepMap();
+    stepMetrics = metricsDelta.getContainer(spec.stepName());
+    metricsReportedNanos = System.nanoTime();
   }
 
   private void mail(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action, String what) {

@@ -83,6 +83,9 @@ public class ServedModelHandlerITCase {
     Set<String> loads = loads();
     assertThat("the killed worker had loaded the model", loads, hasItem(Files.readString(killed).trim()));
     assertThat("both instances loaded the model in a worker of their own", loads.size(), greaterThanOrEqualTo(2));
+    assertThat("the killed worker's batches were sent elsewhere", run.metric("rerouted_requests"), greaterThanOrEqualTo(1L));
+    assertThat("every input was answered once", run.metric("answered_elements"), equalTo(3000L));
+    assertThat(run.metric("outputs"), equalTo(3000L));
 
     assertThat("the REST API was read while the job ran", run.snapshots.size(), greaterThan(0));
     List<String> vertices = new ArrayList<>(run.snapshots.get(run.snapshots.size() - 1).attempts.keySet());
@@ -109,6 +112,8 @@ public class ServedModelHandlerITCase {
       assertThat("attempt of vertex " + vertex, JobVertices.highestAttempt(run.snapshots, vertex), equalTo(0));
     }
     assertThat("no worker was replaced", loads().size(), equalTo(2));
+    assertThat("the stalled batch was tried again", run.metric("retried_requests"), equalTo(1L));
+    assertThat("the late answer was not taken", run.metric("answered_elements"), equalTo(1500L));
   }
 
   @Test
@@ -135,6 +140,8 @@ public class ServedModelHandlerITCase {
     assertThat(vertices.stream().anyMatch(v -> v.contains(CLIENT)), equalTo(true));
     assertThat(vertices.stream().anyMatch(v -> v.contains(SERVICE)), equalTo(true));
     assertThat("one instance loaded the model", loads().size(), equalTo(1));
+    assertThat(run.metric("answered_elements"), equalTo(300L));
+    assertThat(run.metric("rerouted_requests"), equalTo(0L));
   }
 
   @Test
@@ -159,6 +166,12 @@ public class ServedModelHandlerITCase {
       this.exitCode = run.exitCode;
       this.output = run.output;
       this.snapshots = snapshots;
+    }
+
+    /** A counter of the served stage's client, as the script printed it; 0 when it printed none. */
+    long metric(String name) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("SERVED METRIC " + name + "=(\\d+)").matcher(output);
+      return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
   }
 
