@@ -67,7 +67,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Metrics</b> (Beam counters in {@value #METRICS_NAMESPACE}, step = the composite's name):
  * {@value #REROUTED_REQUESTS}, {@value #RETRIED_REQUESTS}, {@value #ANSWERED_REQUESTS}, {@value
- * #ANSWERED_ELEMENTS}, {@value #OUTPUTS}.
+ * #ANSWERED_ELEMENTS}, {@value #OUTPUTS}, {@value #RESENT_AFTER_RESTORE}.
  *
  * <p><b>Threading.</b> Everything runs on the task's mailbox thread; gRPC callbacks only enqueue
  * mails. Watermarks are held back until every element that arrived before them has been answered.
@@ -92,6 +92,8 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
   static final String ANSWERED_REQUESTS = "answered_requests";
   static final String ANSWERED_ELEMENTS = "answered_elements";
   static final String OUTPUTS = "outputs";
+  /** Elements taken in before a checkpoint, unanswered by then, and sent again after a restore. */
+  static final String RESENT_AFTER_RESTORE = "resent_after_restore";
   private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** Elements taken in and not answered, per instance and full batch, before input waits. */
   private static final int BATCHES_PER_INSTANCE = 4;
@@ -168,6 +170,7 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
     capacity = Math.max(2, BATCHES_PER_INSTANCE * spec.settings().instances()) * spec.settings().maxBatchSize();
     if (!restored.isEmpty()) {
       LOG.info("{}: sending {} element(s) restored from a checkpoint again", spec, restored.size());
+      count(RESENT_AFTER_RESTORE, restored.size());
       for (WindowedValue<Object> element : restored) {
         take(element);
       }
