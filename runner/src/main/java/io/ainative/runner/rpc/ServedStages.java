@@ -162,7 +162,6 @@ public final class ServedStages {
     return env != null && env.getResourceHintsMap().containsKey(ACCELERATOR_HINT);
   }
 
-
   private static boolean hasMarkedAncestor(String id, Map<String, String> parents, RunnerApi.Components components, boolean byHint) {
     for (String p = parents.get(id); p != null; p = parents.get(p)) {
       if (isMarked(p, parents, components, byHint)) {

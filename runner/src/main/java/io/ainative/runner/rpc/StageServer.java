@@ -195,13 +195,6 @@ final class StageServer implements AutoCloseable {
     }
   }
 
-  /** The requests being run now. */
-  int inFlight() {
-    synchronized (lock) {
-      return inFlight;
-    }
-  }
-
   /**
    * Refuses new requests, waits (at most {@code drainMillis}) for those being run, and ends the
    * environment (for a Python worker process, the process).
