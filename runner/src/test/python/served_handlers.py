@@ -13,14 +13,15 @@ class ReportingModelHandler(SklearnModelHandlerNumpy):
 
   kill_after=K: the first process to run its K-th batch writes its pid to WORK_DIR/killed and
   kills itself. slow_ms=T: the first process to run its second batch writes WORK_DIR/slowed and
-  sleeps T ms in it.
+  sleeps T ms in it. slow_each_ms=T: every batch takes T ms more (so a run outlasts a restart).
   """
 
-  def __init__(self, model_uri, work_dir, kill_after, slow_ms=0):
+  def __init__(self, model_uri, work_dir, kill_after, slow_ms=0, slow_each_ms=0):
     super().__init__(model_uri)
     self._work_dir = work_dir
     self._kill_after = kill_after
     self._slow_ms = slow_ms
+    self._slow_each_ms = slow_each_ms
     self._batches = 0
 
   def load_model(self):
@@ -35,6 +36,8 @@ class ReportingModelHandler(SklearnModelHandlerNumpy):
     if self._kill_after and self._batches == self._kill_after:
       if _first(os.path.join(self._work_dir, "killed")):
         os.kill(os.getpid(), signal.SIGKILL)
+    if self._slow_each_ms:
+      time.sleep(self._slow_each_ms / 1000.0)
     if self._slow_ms and self._batches == 2 and _first(os.path.join(self._work_dir, "slowed")):
       time.sleep(self._slow_ms / 1000.0)
     return super().run_inference(batch, model, inference_args)

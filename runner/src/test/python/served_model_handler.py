@@ -3,7 +3,7 @@
 The worker processes need this directory on their PYTHONPATH (for served_handlers).
 
 Usage: python served_model_handler.py JOB_ENDPOINT WORK_DIR [--plain | --accelerator-hint] [--n=N]
-       [--kill-after=K] [--slow-once-ms=T --timeout-ms=T]
+       [--kill-after=K] [--slow-once-ms=T --timeout-ms=T] [--slow-each-ms=T]
        [--environment_type=T --environment_config=C]   (default: LOOPBACK)
 
 Keyed inputs (k, [k]) go through Beam's RunInference with a scikit-learn model (y = 2x + 1),
@@ -11,7 +11,7 @@ wrapped in ainative_beam.Served(instances=2) (--plain: not; --accelerator-hint: 
 resource hint on it instead); assert_that checks that every key has exactly one prediction, and
 the right one. Each process that loads the model writes its pid to WORK_DIR/loads/; --kill-after
 and --slow-once-ms make one process die or stall once (see served_handlers.ReportingModelHandler);
---timeout-ms is the service's request timeout. When the job succeeded, prints one
+--timeout-ms is the service's request timeout; --slow-each-ms slows every batch. When the job succeeded, prints one
 "SERVED METRIC name=value" line per counter of the served stage's client, then
 "SERVED PIPELINE OK".
 """
@@ -44,6 +44,7 @@ def main(argv):
   kill_after = int(flags.get("kill-after", "0"))
   slow_ms = int(flags.get("slow-once-ms", "0"))
   timeout_ms = int(flags.get("timeout-ms", "120000"))
+  slow_each_ms = int(flags.get("slow-each-ms", "0"))
   environment = [a for a in argv[3:] if a.startswith("--environment_")] or ["--environment_type=LOOPBACK"]
 
   from sklearn.linear_model import LinearRegression
@@ -52,7 +53,7 @@ def main(argv):
     pickle.dump(LinearRegression().fit(np.array([[0.0], [1.0]]), np.array([1.0, 3.0])), f)
 
   options = PipelineOptions(["--runner=PortableRunner", "--job_endpoint=" + endpoint] + environment + ["--parallelism=1"])
-  handler = KeyedModelHandler(ReportingModelHandler(model_path, work_dir, kill_after, slow_ms))
+  handler = KeyedModelHandler(ReportingModelHandler(model_path, work_dir, kill_after, slow_ms, slow_each_ms))
   inference = RunInference(handler)
   if hinted:
     inference = inference.with_resource_hints(accelerator="type:any;count:1")
