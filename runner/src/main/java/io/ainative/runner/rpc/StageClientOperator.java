@@ -175,6 +175,8 @@ final class StageClientOperator extends AbstractStreamOperator<WindowedValue<Obj
         take(element);
       }
       restored.clear();
+      // At once: a job cancelled before the next report would never show the count.
+      reportMetrics();
     }
   }
 
