@@ -16,12 +16,18 @@ from ainative_beam.inference import RunInference
 from ainative_beam.inference import RunInferenceOnTensors
 from ainative_beam.inference import row_to_array
 from ainative_beam.inference import tensor_to_bytes
+from ainative_beam.served import ACCELERATOR_HINT
+from ainative_beam.served import ANNOTATION as SERVED_ANNOTATION
+from ainative_beam.served import Served
 
 __all__ = [
+    "ACCELERATOR_HINT",
     "DEFAULT_EXPANSION_SERVICE",
     "URN",
     "RunInference",
     "RunInferenceOnTensors",
+    "SERVED_ANNOTATION",
+    "Served",
     "row_to_array",
     "tensor_to_bytes",
 ]

@@ -44,7 +44,9 @@ public final class JobLauncher {
     RunnerApi.Pipeline expanded;
     RunnerApi.Pipeline fused;
     try {
-      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(pipeline);
+      // Served stages leave the data DAG first: their contents must not be fused with it.
+      RunnerApi.Pipeline served = io.ainative.runner.rpc.ServedStages.rewrite(pipeline);
+      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(served);
       // Expand splittable ParDos so bundles can be sized and split.
       RunnerApi.Pipeline sdfExpanded =
           ProtoOverrides.updateTransform(
@@ -91,8 +93,9 @@ public final class JobLauncher {
     jobInfo = HarnessDataBuffers.withLargeMessages(jobInfo);
 
     // Each task an inference service reserves takes a slot of its own (its own slot-sharing
-    // group), parked or not.
-    int serviceSlots = io.ainative.runner.rpc.RpcServices.slotsNeeded(fused, options);
+    // group), parked or not; so does each served-stage instance.
+    int serviceSlots =
+        io.ainative.runner.rpc.RpcServices.slotsNeeded(fused, options) + io.ainative.runner.rpc.ServedStages.slotsNeeded(fused);
     StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, extraLocalSlots + serviceSlots);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);
     translator.translate(context, fused);

@@ -23,6 +23,12 @@
  * membership and then parks them: they drain what they accepted for at most the drain timeout
  * ({@code --inferenceDrainTimeoutMillis}, 30 s), stop their server (clients re-route the requests
  * still held) and free the model once no call of it runs.
+ *
+ * <p>Served stages ({@link ServedStages}) use the same discovery for an SDK's own transform (a
+ * Python {@code RunInference} with a Python model handler): the readers ({@link
+ * StageServiceReader}) host the stage's SDK environment through Beam's {@code
+ * DefaultJobBundleFactory} and run one bundle per request; the client ({@link StageClientOperator})
+ * sends batches of windowed elements and emits a batch's outputs once its request succeeded.
  */
 @Internal
 package io.ainative.runner.rpc;

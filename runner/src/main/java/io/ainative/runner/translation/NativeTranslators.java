@@ -25,6 +25,7 @@ public final class NativeTranslators {
         NativeUrns.FLATTEN_AS_UNION, new FlattenAsUnionTranslator(),
         NativeUrns.EXECUTABLE_STAGE, new ExecutableStageTranslator(),
         NativeUrns.RUN_INFERENCE, new RunInferenceTranslator(),
+        NativeUrns.SERVED_STAGE, new ServedStageTranslator(),
         NativeUrns.TEST_STREAM, new TestStreamTranslator());
   }
 }

@@ -30,13 +30,21 @@ public final class NativeUrns {
   public static final String RUN_INFERENCE = io.ainative.transforms.RunInferencePayload.URN;
 
   /**
+   * An SDK's composite marked for a service ({@code ainative_beam.Served} in Python), run by
+   * RpcOperators that host the SDK's worker ({@link ServedStageTranslator}). The runner makes it a
+   * leaf whose payload is the executable stage of the composite's contents before fusion; see
+   * {@code io.ainative.runner.rpc.ServedStages}.
+   */
+  public static final String SERVED_STAGE = io.ainative.runner.rpc.ServedStages.URN;
+
+  /**
    * A TestStream, translated by the runner's own {@link TestStreamTranslator} instead of Beam's,
    * which emits elements in the SDK's representation where the runner's is expected. The runner
    * renames TestStreams to it after fusion.
    */
   public static final String TEST_STREAM = "beam:transform:ainative:test_stream:v1";
 
-  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE, RUN_INFERENCE, TEST_STREAM);
+  static final Set<String> ALL = Set.of(FLATTEN_AS_UNION, EXECUTABLE_STAGE, RUN_INFERENCE, SERVED_STAGE, TEST_STREAM);
 
   private NativeUrns() {}
 

@@ -39,27 +39,60 @@ final class PythonScripts {
     return python;
   }
 
+  /** A script started and not yet waited for. */
+  static final class Started {
+    final Process process;
+    private final Path script;
+    private final List<String> args;
+    private final Path log;
+
+    private Started(Process process, Path script, List<String> args, Path log) {
+      this.process = process;
+      this.script = script;
+      this.args = args;
+      this.log = log;
+    }
+
+    /**
+     * Waits for the script to end and deletes its log.
+     *
+     * @throws AssertionError with the script's output if it has not ended within the time limit
+     */
+    Run await(long timeoutSeconds) throws IOException, InterruptedException {
+      try {
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor();
+          throw new AssertionError(
+              script.getFileName() + " " + args + " did not end in " + timeoutSeconds + " s:\n" + Files.readString(log));
+        }
+        return new Run(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+      } finally {
+        Files.deleteIfExists(log);
+      }
+    }
+  }
+
+  /** Starts {@code python script args...}; the caller must {@link Started#await} it. */
+  static Started start(String python, Path script, List<String> args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(python, script.toString()));
+    command.addAll(args);
+    Path log = Files.createTempFile("ainative-python", ".log");
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("PYTHONPATH", PYTHON_PACKAGE.toString());
+    try {
+      return new Started(builder.start(), script, args, log);
+    } catch (IOException e) {
+      Files.deleteIfExists(log);
+      throw e;
+    }
+  }
+
   /**
    * Runs {@code python script args...} and waits for it.
    *
    * @throws AssertionError with the script's output if it has not ended within the time limit
    */
   static Run run(String python, Path script, long timeoutSeconds, List<String> args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(python, script.toString()));
-    command.addAll(args);
-    Path log = Files.createTempFile("ainative-python", ".log");
-    try {
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-      builder.environment().put("PYTHONPATH", PYTHON_PACKAGE.toString());
-      Process process = builder.start();
-      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
-        throw new AssertionError(
-            script.getFileName() + " " + args + " did not end in " + timeoutSeconds + " s:\n" + Files.readString(log));
-      }
-      return new Run(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(log);
-    }
+    return start(python, script, args).await(timeoutSeconds);
   }
 }
