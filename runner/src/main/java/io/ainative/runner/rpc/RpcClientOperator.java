@@ -458,6 +458,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     inFlight.remove(r.id);
     from.outstanding -= r.elements.size();
     leftFlight(r);
+    // A retired instance (left the membership, e.g. parked) is let go after its last answer.
+    closeIfIdle(from);
     Status.Code code = Status.fromCodeValue(response.getStatusCode()).getCode();
     if (code == Status.Code.OK) {
       List<Object> arrowOut = null;

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StageServiceReader implements SourceReader<Void, RpcServiceSource.NoSplit> {
   private static final Logger LOG = LoggerFactory.getLogger(StageServiceReader.class);
-  private static final long DRAIN_MILLIS = 30_000;
+  static final long DRAIN_MILLIS = 30_000;
 
   private final StageSpec spec;
   private final SourceReaderContext context;
@@ -100,7 +100,8 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
     }
     if (!announced && s.ready().isDone()) {
       context.sendSourceEventToCoordinator(
-          new ServiceEvents.Ready(advertisedHost(), server.getPort(), spec.settings().maxBatchSize(), 0, 0));
+          // Generation 0: a served stage is never parked and activated again.
+          new ServiceEvents.Ready(advertisedHost(), server.getPort(), spec.settings().maxBatchSize(), 0, 0, 0));
       announced = true;
     }
     return InputStatus.NOTHING_AVAILABLE;

@@ -54,7 +54,17 @@ final class StageSpec implements Serializable {
             .withMaxBatchingDelay(Duration.millis(settings.maxBatchingDelayMillis()))
             .withRequestTimeout(Duration.millis(settings.timeoutMillis()));
     this.service =
-        new ServiceSpec(serviceId, stageAsModel(stepName), inputWire, outputWire, options, InferenceServer.Execution.DIRECT, List.of(stepName));
+        new ServiceSpec(
+            serviceId,
+            stageAsModel(stepName),
+            inputWire,
+            outputWire,
+            options,
+            InferenceServer.Execution.DIRECT,
+            List.of(stepName),
+            // Served stages do not scale yet: they reserve exactly their instances.
+            settings.instances(),
+            StageServiceReader.DRAIN_MILLIS);
   }
 
   private static ModelSpec<Object, Object> stageAsModel(String stepName) {
