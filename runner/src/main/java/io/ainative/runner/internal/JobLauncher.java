@@ -90,7 +90,6 @@ public final class JobLauncher {
       throws Exception {
     FlinkMaster master = FlinkMaster.parse(options.getFlinkMaster());
     RunnerApi.Pipeline fused = prepare(pipeline, jobInfo.jobName());
-    jobInfo = HarnessDataBuffers.withLargeMessages(jobInfo);
 
     // Each task an inference service reserves takes a slot of its own (its own slot-sharing
     // group), parked or not; so does each served-stage instance.
