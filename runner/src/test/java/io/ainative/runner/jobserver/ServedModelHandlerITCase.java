@@ -119,11 +119,14 @@ public class ServedModelHandlerITCase {
 
   @Test
   public void unmarkedModelHandler_runsInTheDataDag_withoutAService() throws Exception {
-    Observed run = runPipeline("--plain", "--n=300");
+    // Each batch slowed so that the REST poller (every 50 ms) sees the job running: unslowed, the
+    // job ended within half a second of its submission, before its vertices were listed.
+    Observed run = runPipeline("--plain", "--n=300", "--slow-each-ms=100");
 
     assertThat(run.output, run.exitCode, equalTo(0));
     assertThat(run.output, containsString("SERVED PIPELINE OK"));
     assertThat("the model was loaded", loads().size(), greaterThan(0));
+    assertThat("no served-stage client counted anything", run.output, org.hamcrest.Matchers.not(containsString("SERVED METRIC")));
     assertThat("the REST API was read while the job ran", run.snapshots.size(), greaterThan(0));
     for (String vertex : run.snapshots.get(run.snapshots.size() - 1).attempts.keySet()) {
       assertThat(vertex, vertex.contains(SERVICE) || vertex.contains(CLIENT), equalTo(false));
