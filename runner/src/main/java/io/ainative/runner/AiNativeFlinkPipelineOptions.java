@@ -54,9 +54,10 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   @Description(
       "How an inference client sends its batches to the service: ARROW_IPC (one Arrow record"
           + " batch per request, typed columns for schema'd, multimodal and primitive types, coder"
-          + " bytes in a binary column otherwise) or BEAM_CODER (each element encoded with the"
-          + " model's input coder). Results are the same.")
-  @Default.Enum("ARROW_IPC")
+          + " bytes in a binary column otherwise), BEAM_CODER (each element encoded with the"
+          + " model's input coder), or AUTO (ARROW_IPC when the model input has typed columns,"
+          + " else BEAM_CODER). Results are the same.")
+  @Default.Enum("AUTO")
   io.ainative.runner.rpc.WireEncoding getInferenceWireEncoding();
 
   void setInferenceWireEncoding(io.ainative.runner.rpc.WireEncoding encoding);

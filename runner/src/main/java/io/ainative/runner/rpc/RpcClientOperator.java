@@ -182,8 +182,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     options = config.service.options();
     modelInputCoder = (Coder<Object>) config.service.inputCoder();
     modelOutputCoder = (Coder<Object>) config.service.outputCoder();
-    if (config.wireEncoding == WireEncoding.ARROW_IPC) {
-      arrowInputs = ArrowElements.of(modelInputCoder);
+    ArrowElements<Object> inputLayout = ArrowElements.of(modelInputCoder);
+    if (config.wireEncoding == WireEncoding.ARROW_IPC
+        || (config.wireEncoding == WireEncoding.AUTO && inputLayout.layout() != ArrowElements.Layout.CODED_BYTES)) {
+      arrowInputs = inputLayout;
       arrowOutputs = ArrowElements.of(modelOutputCoder);
       allocator = new RecyclingRootAllocator();
     }

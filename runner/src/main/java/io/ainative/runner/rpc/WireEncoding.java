@@ -6,6 +6,13 @@ package io.ainative.runner.rpc;
  */
 public enum WireEncoding {
   /**
+   * ARROW_IPC when the model input has typed columns (a schema'd type, an ainative multimodal
+   * type or a Beam primitive), else BEAM_CODER: for a type Arrow can only carry as coder bytes,
+   * the batch costs more copies and gains nothing (measured: 64x64x3 float arrays went at half
+   * the rate in ARROW_IPC, benchmarks/README.md).
+   */
+  AUTO,
+  /**
    * The batch is one Arrow IPC record batch, one row per element ({@code
    * io.ainative.multimodal.arrow.ArrowElements}: a schema'd type's fields as columns, an ainative
    * multimodal type or a Beam primitive as one typed {@code value} column, any other type as its

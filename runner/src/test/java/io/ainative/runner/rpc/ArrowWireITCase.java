@@ -152,10 +152,39 @@ public class ArrowWireITCase {
   }
 
   @Test
-  public void arrowIpc_rowsWithATensorField_travelAsArrow_andABadRowFailsAlone() {
-    PipelineResult result = run(WireEncoding.ARROW_IPC);
+  public void auto_rowsWithATensorField_travelAsArrow_andABadRowFailsAlone() {
+    PipelineResult result = run(WireEncoding.AUTO);
     assertThat(requests(result, RpcClientOperator.ARROW_IPC_REQUESTS), greaterThan(0L));
     assertThat(requests(result, RpcClientOperator.BEAM_CODER_REQUESTS), equalTo(0L));
+  }
+
+  @Test
+  public void auto_floatArrays_haveNoTypedColumns_andTravelCoderEncoded_whileArrowIpcForcesArrow() {
+    for (WireEncoding encoding : new WireEncoding[] {WireEncoding.AUTO, WireEncoding.ARROW_IPC}) {
+      AiNativeFlinkPipelineOptions options = InferenceSemanticsITCase.embeddedOptions();
+      options.setInferenceWireEncoding(encoding);
+      TestPipeline p = TestPipeline.fromOptions(options).enableAbandonedNodeEnforcement(false);
+      List<float[]> inputs = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        inputs.add(InferenceSemanticsITCase.vector(i));
+      }
+      PCollection<InferenceResult<float[], float[]>> results =
+          p.apply(Create.of(inputs).withCoder(io.ainative.harness.testing.FloatArrayCoder.of()))
+              .apply(
+                  RunInference.of(IdentityModel.spec(identity, 4))
+                      .withOutputCoder(io.ainative.harness.testing.FloatArrayCoder.of())
+                      .withBatchSize(1, 8));
+      List<Float> expected = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        expected.add((float) i);
+      }
+      PAssert.that(results.apply(MapElements.into(TypeDescriptors.floats()).via(r -> r.getOutput()[3]))).containsInAnyOrder(expected);
+      PipelineResult result = p.run();
+      result.waitUntilFinish();
+      boolean arrow = encoding == WireEncoding.ARROW_IPC;
+      assertThat(encoding + ": Arrow requests", requests(result, RpcClientOperator.ARROW_IPC_REQUESTS) > 0, equalTo(arrow));
+      assertThat(encoding + ": coder requests", requests(result, RpcClientOperator.BEAM_CODER_REQUESTS) > 0, equalTo(!arrow));
+    }
   }
 
   @Test
