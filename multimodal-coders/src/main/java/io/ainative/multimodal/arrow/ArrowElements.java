@@ -75,6 +75,8 @@ public final class ArrowElements<T> {
   private final Coder<T> coder;
   private final Layout layout;
   private final Schema schema;
+  /** The batch's Arrow schema, made once (the coded-bytes path writes its root from it). */
+  private final org.apache.arrow.vector.types.pojo.Schema arrowSchema;
   /** Null for CODED_BYTES. */
   private final @Nullable SerializableFunction<T, Row> toRow;
 
@@ -89,6 +91,7 @@ public final class ArrowElements<T> {
     this.coder = coder;
     this.layout = layout;
     this.schema = schema;
+    this.arrowSchema = ArrowSchemas.toArrow(schema);
     this.toRow = toRow;
     this.fromRow = fromRow;
   }
@@ -105,8 +108,9 @@ public final class ArrowElements<T> {
           schemaCoder.getFromRowFunction());
     }
     FieldType type = valueType(coder);
-    if (type != null) {
-      Schema schema = Schema.builder().addField(VALUE_FIELD, type).build();
+    Schema valueSchema = type == null ? null : Schema.builder().addField(VALUE_FIELD, type).build();
+    if (valueSchema != null && hasArrowLayout(valueSchema)) {
+      Schema schema = valueSchema;
       return new ArrowElements<>(
           coder, Layout.VALUE, schema, v -> Row.withSchema(schema).addValue(v).build(), ArrowElements::firstValue);
     }
@@ -223,7 +227,7 @@ public final class ArrowElements<T> {
       }
       total += encoded[i].length;
     }
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(ArrowSchemas.toArrow(schema), allocator)) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(arrowSchema, allocator)) {
       VarBinaryVector column = (VarBinaryVector) root.getVector(0);
       column.allocateNew(Math.max(total, 1), Math.max(values.size(), 1));
       for (int i = 0; i < encoded.length; i++) {

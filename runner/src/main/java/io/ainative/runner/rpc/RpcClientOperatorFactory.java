@@ -1,52 +1,21 @@
 package io.ainative.runner.rpc;
 
-import org.apache.beam.sdk.util.WindowedValue;
-import org.apache.flink.runtime.jobgraph.OperatorID;
-import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
-import org.apache.flink.streaming.api.operators.CoordinatedOperatorFactory;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
-import org.apache.flink.streaming.api.operators.StreamOperator;
-import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
-import org.apache.flink.streaming.api.operators.YieldingOperatorFactory;
 
 /** Creates the {@link RpcClientOperator} in its task, and its {@link RpcClientCoordinator}. */
-public final class RpcClientOperatorFactory extends AbstractStreamOperatorFactory<WindowedValue<Object>>
-    implements CoordinatedOperatorFactory<WindowedValue<Object>>,
-        OneInputStreamOperatorFactory<WindowedValue<Object>, WindowedValue<Object>>,
-        YieldingOperatorFactory<WindowedValue<Object>> {
+public final class RpcClientOperatorFactory extends ClientOperatorFactory<RpcClientOperator> {
   private static final long serialVersionUID = 1L;
 
   private final ClientConfig config;
-  private final String clientId;
 
   RpcClientOperatorFactory(ClientConfig config, String clientId) {
+    super(config.service, clientId, RpcClientOperator.class);
     this.config = config;
-    this.clientId = clientId;
   }
 
   @Override
-  @SuppressWarnings("unchecked")
-  public <T extends StreamOperator<WindowedValue<Object>>> T createStreamOperator(
-      StreamOperatorParameters<WindowedValue<Object>> parameters) {
-    OperatorID id = parameters.getStreamConfig().getOperatorID();
-    OperatorEventGateway gateway = parameters.getOperatorEventDispatcher().getOperatorEventGateway(id);
-    RpcClientOperator operator = new RpcClientOperator(config, getMailboxExecutor(), gateway);
-    operator.setProcessingTimeService(processingTimeService);
-    operator.setup(parameters.getContainingTask(), parameters.getStreamConfig(), parameters.getOutput());
-    parameters.getOperatorEventDispatcher().registerEventHandler(id, operator);
-    return (T) operator;
-  }
-
-  @Override
-  @SuppressWarnings("rawtypes")
-  public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
-    return RpcClientOperator.class;
-  }
-
-  @Override
-  public OperatorCoordinator.Provider getCoordinatorProvider(String operatorName, OperatorID operatorID) {
-    return new RpcClientCoordinator.Provider(operatorID, config.service, clientId);
+  RpcClientOperator newOperator(MailboxExecutor mailbox, OperatorEventGateway coordinator) {
+    return new RpcClientOperator(config, mailbox, coordinator);
   }
 }

@@ -25,9 +25,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.schemas.Schema.FieldType;
 import org.apache.beam.sdk.testing.PAssert;
@@ -140,15 +137,7 @@ public class ArrowWireITCase {
   }
 
   private static long requests(PipelineResult result, String counter) {
-    long sum = 0;
-    for (MetricResult<Long> c :
-        result.metrics()
-            .queryMetrics(
-                MetricsFilter.builder().addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, counter)).build())
-            .getCounters()) {
-      sum += c.getAttempted();
-    }
-    return sum;
+    return io.ainative.runner.testing.Counters.sum(result, InferenceMetrics.DEFAULT_NAMESPACE, counter);
   }
 
   @Test

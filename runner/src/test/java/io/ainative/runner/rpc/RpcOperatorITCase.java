@@ -270,17 +270,7 @@ public class RpcOperatorITCase {
   }
 
   private static long counter(PipelineResult result, String name) {
-    long sum = 0;
-    for (MetricResult<Long> c :
-        result.metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, name))
-                    .build())
-            .getCounters()) {
-      sum += c.getAttempted();
-    }
-    return sum;
+    return io.ainative.runner.testing.Counters.sum(result, InferenceMetrics.DEFAULT_NAMESPACE, name);
   }
 
   @Test

@@ -15,9 +15,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.transforms.Create;
@@ -154,14 +151,7 @@ public class ServedStageITCase {
   }
 
   private static long counter(PipelineResult result, String name) {
-    long sum = 0;
-    for (MetricResult<Long> c :
-        result.metrics()
-            .queryMetrics(MetricsFilter.builder().addNameFilter(MetricNameFilter.named(StageClientOperator.METRICS_NAMESPACE, name)).build())
-            .getCounters()) {
-      sum += c.getAttempted();
-    }
-    return sum;
+    return io.ainative.runner.testing.Counters.sum(result, StageClientOperator.METRICS_NAMESPACE, name);
   }
 
   @Test
