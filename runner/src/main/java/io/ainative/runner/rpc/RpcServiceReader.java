@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,7 +48,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   private final List<AtomicLong> servedBefore = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long servedReported = -1;
   private final AtomicBoolean servedReportScheduled = new AtomicBoolean();
-  private CompletableFuture<Void> wake = new CompletableFuture<>();
+  private final ReaderWakeup wake = new ReaderWakeup();
   private boolean announced;
   private boolean finishRequested;
   private boolean finished;
@@ -121,18 +120,14 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     drainer.start();
   }
 
-  private synchronized void wakeUp() {
-    wake.complete(null);
+  private void wakeUp() {
+    wake.wakeUp();
   }
 
   @Override
-  public synchronized CompletableFuture<Void> isAvailable() {
-    if (wake.isDone()) {
-      wake = new CompletableFuture<>();
-      // Give pollNext one turn to look at the new state.
-      return CompletableFuture.completedFuture(null);
-    }
-    return wake;
+  public CompletableFuture<Void> isAvailable() {
+    // Complete once after each wake-up: pollNext gets one turn to look at the new state.
+    return wake.isAvailable();
   }
 
   @Override
@@ -205,17 +200,11 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
 
   /** The TaskManager's host as Flink knows it; an embedded MiniCluster has none: loopback. */
   private String advertisedHost() {
-    String host = context.getLocalHostName();
-    return host == null || host.isBlank() ? java.net.InetAddress.getLoopbackAddress().getHostAddress() : host;
+    return ReaderWakeup.advertisedHost(context);
   }
 
   private static Throwable cause(CompletableFuture<?> failed) {
-    try {
-      failed.join();
-      return new IllegalStateException("not failed");
-    } catch (CompletionException e) {
-      return e.getCause() == null ? e : e.getCause();
-    }
+    return ReaderWakeup.cause(failed);
   }
 
   private void finishNow() {

@@ -3,11 +3,9 @@ package io.ainative.runner.rpc;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
@@ -34,7 +32,7 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
   private final SourceReaderContext context;
   private @Nullable StageServer stage;
   private @Nullable Server server;
-  private CompletableFuture<Void> wake = new CompletableFuture<>();
+  private final ReaderWakeup wake = new ReaderWakeup();
   private boolean announced;
   private boolean finishRequested;
   private boolean finished;
@@ -64,17 +62,13 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
     s.broken().whenComplete((ok, error) -> wakeUp());
   }
 
-  private synchronized void wakeUp() {
-    wake.complete(null);
+  private void wakeUp() {
+    wake.wakeUp();
   }
 
   @Override
-  public synchronized CompletableFuture<Void> isAvailable() {
-    if (wake.isDone()) {
-      wake = new CompletableFuture<>();
-      return CompletableFuture.completedFuture(null);
-    }
-    return wake;
+  public CompletableFuture<Void> isAvailable() {
+    return wake.isAvailable();
   }
 
   @Override
@@ -108,17 +102,11 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
   }
 
   private String advertisedHost() {
-    String host = context.getLocalHostName();
-    return host == null || host.isBlank() ? InetAddress.getLoopbackAddress().getHostAddress() : host;
+    return ReaderWakeup.advertisedHost(context);
   }
 
   private static Throwable cause(CompletableFuture<?> failed) {
-    try {
-      failed.join();
-      return new IllegalStateException("not failed");
-    } catch (CompletionException e) {
-      return e.getCause() == null ? e : e.getCause();
-    }
+    return ReaderWakeup.cause(failed);
   }
 
   @Override
