@@ -44,8 +44,8 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   @Description(
       "Where an inference service runs its model copies: DIRECT (called by the service's batcher"
           + " threads) or FN_API_HARNESS (in Beam's Java SDK harness inside the service's task, one"
-          + " Fn API bundle per batch). Results are the same; FN_API_HARNESS costs 0.06 to 0.3 ms"
-          + " more per batch, plus a copy of the batch's bytes (benchmarks/README.md).")
+          + " Fn API bundle per batch, whose element refers to the batch). Results are the same;"
+          + " FN_API_HARNESS costs 0.06 to 0.3 ms more per batch (benchmarks/README.md).")
   @Default.Enum("DIRECT")
   io.ainative.harness.InferenceServer.Execution getInferenceExecution();
 

@@ -44,9 +44,9 @@ import org.apache.beam.sdk.coders.VarIntCoder;
  *       isolation bookkeeping, futures.
  *   <li><b>Host + Fn API</b>: the same batcher, but its handlers run each batch as one bundle in
  *       Beam's Java SDK harness (in-process, {@link FnApiModelHosts}), where the model copies
- *       live: on top of the host path, a bundle per batch and the batch encoded to bytes and back
- *       (input and output coders) across the Fn API data plane. {@code --fn-api false} leaves it
- *       out.
+ *       live: on top of the host path, a bundle per batch whose element refers to the batch
+ *       (the default), and once more with the batch encoded to bytes and back (input and output
+ *       coders) across the Fn API data plane. {@code --fn-api false} leaves them out.
  * </ol>
  *
  * <p>Prints a table; the overhead line is {@code 1/host - 1/raw} in microseconds per element.
@@ -162,17 +162,28 @@ public final class InferenceThroughputBenchmark {
         paths.add(new HostedPath("ModelHost + DynamicBatcher, " + processing[s], handlers, batch, copies, rounds, owned));
       }
       if (fnApi) {
-        for (int s = 0; s < specs.size(); s++) {
-          // the copies live in Beam's Java SDK harness (in-process); one Fn API bundle per batch
+        // the copies live in Beam's Java SDK harness (in-process); one Fn API bundle per batch,
+        // which carries a reference to the batch (the default) or the batch coded inline
+        for (int s = 0; s <= specs.size(); s++) {
+          boolean inline = s == specs.size();
+          ModelSpec<float[], Integer> spec = specs.get(inline ? 1 : s);
           FnApiModelHosts<float[], Integer> harness =
-              FnApiModelHosts.start(specs.get(s), FloatArrayCoder.of(), VarIntCoder.of(), options, copies);
+              FnApiModelHosts.start(
+                  spec,
+                  FloatArrayCoder.of(),
+                  VarIntCoder.of(),
+                  options,
+                  copies,
+                  inline ? FnApiModelHosts.BatchTransfer.INLINE : FnApiModelHosts.BatchTransfer.IN_PROCESS_REFERENCE);
           owned.add(harness);
           List<DynamicBatcher.BatchHandler<float[], Outcome<Integer>>> handlers = new ArrayList<>();
           for (int c = 0; c < copies; c++) {
             handlers.add(harness.handler());
           }
-          paths.add(
-              new HostedPath("ModelHost + DynamicBatcher + Fn API harness, " + processing[s], handlers, batch, copies, rounds, owned));
+          String name =
+              "ModelHost + DynamicBatcher + Fn API harness, "
+                  + (inline ? processing[1] + ", batch coded inline" : processing[s] + ", batch by reference");
+          paths.add(new HostedPath(name, handlers, batch, copies, rounds, owned));
         }
       }
       raw(predictor, model, data, batch, size, channels); // warm-up of every path

@@ -41,7 +41,8 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  *
  * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]
  * [encodings] [image]}: {@code encodings} the comma-separated {@code --inferenceWireEncoding}s of
- * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}), {@code image} the CNN's input as
+ * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}; {@code BEAM_CODER/FN_API_HARNESS} also
+ * sets {@code --inferenceExecution}), {@code image} the CNN's input as
  * SIZExCHANNELS (default {@code 32x1}).
  */
 public final class RpcServiceBenchmark {
@@ -63,7 +64,8 @@ public final class RpcServiceBenchmark {
     // copied through its coder between chained operators.
     objectReuse = args.length > 2 && Boolean.parseBoolean(args[2]);
     System.out.println("object reuse: " + objectReuse);
-    // The wire encodings the ainative rows use (--inferenceWireEncoding), one row each.
+    // The wire encodings the ainative rows use (--inferenceWireEncoding), one row each; an entry
+    // ENCODING/EXECUTION also sets --inferenceExecution (DIRECT or FN_API_HARNESS).
     String[] encodings = (args.length > 3 ? args[3] : "BEAM_CODER,ARROW_IPC").split(",");
     Path models = Path.of("benchmarks/target/bench-models");
     Path identity = IdentityModel.saved(models);
@@ -215,6 +217,7 @@ public final class RpcServiceBenchmark {
       org.apache.beam.sdk.coders.Coder<OutputT> outputCoder) {
     PipelineOptions options;
     if (runner.startsWith("ainative-rpc ")) {
+      String[] wire = runner.substring("ainative-rpc ".length()).split("/");
       options =
           AiNativeFlinkRunner.parseOptions(
               "--flinkMaster=[local]",
@@ -224,7 +227,8 @@ public final class RpcServiceBenchmark {
               // One split of 64x64x3 images is more than 100 data messages of 1 MB, which hangs
               // on Beam 2.62 (runner/README.md, "Known limitations"): larger messages.
               "--experiments=data_buffer_size_limit=16000000",
-              "--inferenceWireEncoding=" + runner.substring("ainative-rpc ".length()));
+              "--inferenceWireEncoding=" + wire[0],
+              "--inferenceExecution=" + (wire.length > 1 ? wire[1] : "DIRECT"));
     } else {
       FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
       flink.setRunner(FlinkRunner.class);

@@ -19,17 +19,20 @@ import org.apache.beam.sdk.util.VarInt;
  *
  * <pre>
  * request  u8 version=1, u8 kind: 0 = probe (nothing else), 1 = batch: varint n, n elements
- *          (input coder, nested)
+ *          (input coder, nested); 2 = batch by reference: varlong handle of a
+ *          {@link BatchExchange} slot (harness in this JVM only)
  * result   u8 version=1, u8 kind: 0 = host: varlong load ms, varlong warm-up ms, varlong
  *          parameter bytes, string device, string host id;
  *          1 = outcomes: varint n, per element u8 0 + output (output coder, nested) or
- *          u8 1 + string step (enum name), string error class, string message
+ *          u8 1 + string step (enum name), string error class, string message;
+ *          2 = the outcomes are in the slot: varlong handle, varint n
  * </pre>
  */
 final class BatchFrames {
   static final int VERSION = 1;
   static final int PROBE = 0;
   static final int BATCH = 1;
+  static final int BATCH_REF = 2;
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
 
   private BatchFrames() {}
@@ -56,7 +59,7 @@ final class BatchFrames {
   }
 
   static <InputT> byte[] batch(List<InputT> inputs, Coder<InputT> coder) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 64 * inputs.size());
     out.write(VERSION);
     out.write(BATCH);
     VarInt.encode(inputs.size(), out);
@@ -64,6 +67,38 @@ final class BatchFrames {
       coder.encode(input, out, Coder.Context.NESTED);
     }
     return out.toByteArray();
+  }
+
+  static byte[] batchRef(long handle) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(12);
+    out.write(VERSION);
+    out.write(BATCH_REF);
+    VarInt.encode(handle, out);
+    return out.toByteArray();
+  }
+
+  /** The answer to a batch by reference: which slot holds how many outcomes. */
+  static byte[] answeredRef(long handle, int outcomes) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16);
+    out.write(VERSION);
+    out.write(BATCH_REF);
+    VarInt.encode(handle, out);
+    VarInt.encode(outcomes, out);
+    return out.toByteArray();
+  }
+
+  /**
+   * Checks that {@code frame} answers the batch in slot {@code handle} with {@code expected}
+   * outcomes.
+   */
+  static void checkAnsweredRef(byte[] frame, long handle, int expected) throws IOException {
+    InputStream in = new ByteArrayInputStream(frame);
+    expect(kind(in), BATCH_REF);
+    long answered = VarInt.decodeLong(in);
+    int n = VarInt.decodeInt(in);
+    if (answered != handle || n != expected) {
+      throw new CoderException("the harness answered slot " + answered + " with " + n + " outcomes; slot " + handle + " holds " + expected + " inputs");
+    }
   }
 
   /** The kind of a request, after checking its version. */

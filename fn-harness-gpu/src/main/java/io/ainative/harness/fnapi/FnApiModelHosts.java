@@ -52,6 +52,13 @@ import org.slf4j.LoggerFactory;
  * classes ({@link JobBundleFactory}, {@link StageBundleFactory}, {@link RemoteBundle}). One bundle
  * carries one batch as its one element, so the Fn API costs once per batch.
  *
+ * <p>The batch crosses by reference by default ({@link BatchTransfer#IN_PROCESS_REFERENCE}): the
+ * harness runs in this JVM, so the bundle's element is a handle to the batch's values and the
+ * answer a handle to the outcomes ({@link BatchExchange}), and no value is encoded, framed,
+ * carried or decoded. {@link BatchTransfer#INLINE} encodes the batch into the element with the
+ * input coder and the outcomes with the output coder, as a harness in another process would need;
+ * it costs 2 to 3 ms per 1.5 MB batch (fn-harness-gpu/README.md, "Benchmark").
+ *
  * <p>{@link #start} returns once every copy is loaded and warmed up in the harness. Each {@link
  * #handler} runs a bundle per batch and may be called from its own thread; the harness gives
  * concurrent bundles their own DoFn instance, so there is one model copy per concurrent caller.
@@ -68,11 +75,26 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
   private final StageBundleFactory stage;
   private final Coder<InputT> inputCoder;
   private final Coder<OutputT> outputCoder;
+  private final BatchTransfer transfer;
   private BatchFrames.HostInfo first;
 
+  /** How a batch reaches the harness. */
+  public enum BatchTransfer {
+    /** A handle to the batch's values in this JVM (the harness is in-process). */
+    IN_PROCESS_REFERENCE,
+    /** The values encoded into the bundle's element, and the outcomes into its output. */
+    INLINE
+  }
+
   private FnApiModelHosts(
-      String owner, JobBundleFactory jobBundleFactory, StageBundleFactory stage, Coder<InputT> inputCoder, Coder<OutputT> outputCoder) {
+      String owner,
+      JobBundleFactory jobBundleFactory,
+      StageBundleFactory stage,
+      Coder<InputT> inputCoder,
+      Coder<OutputT> outputCoder,
+      BatchTransfer transfer) {
     this.owner = owner;
+    this.transfer = transfer;
     this.jobBundleFactory = jobBundleFactory;
     this.stage = stage;
     this.inputCoder = inputCoder;
@@ -86,6 +108,18 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
    */
   public static <InputT, OutputT> FnApiModelHosts<InputT, OutputT> start(
       ModelSpec<InputT, OutputT> spec, Coder<InputT> inputCoder, Coder<OutputT> outputCoder, ModelHost.Options options, int copies)
+      throws ModelLoadException {
+    return start(spec, inputCoder, outputCoder, options, copies, BatchTransfer.IN_PROCESS_REFERENCE);
+  }
+
+  /** {@link #start(ModelSpec, Coder, Coder, ModelHost.Options, int)} with the batch transfer chosen. */
+  public static <InputT, OutputT> FnApiModelHosts<InputT, OutputT> start(
+      ModelSpec<InputT, OutputT> spec,
+      Coder<InputT> inputCoder,
+      Coder<OutputT> outputCoder,
+      ModelHost.Options options,
+      int copies,
+      BatchTransfer transfer)
       throws ModelLoadException {
     PortablePipelineOptions pipelineOptions = PipelineOptionsFactory.create().as(PortablePipelineOptions.class);
     pipelineOptions.setDefaultEnvironmentType(Environments.ENVIRONMENT_EMBEDDED);
@@ -101,7 +135,7 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
         DefaultJobBundleFactory.create(job, Map.of(Environments.ENVIRONMENT_EMBEDDED, new EmbeddedEnvironmentFactory.Provider(pipelineOptions)));
     FnApiModelHosts<InputT, OutputT> hosts = null;
     try {
-      hosts = new FnApiModelHosts<>(owner, jobBundles, jobBundles.forStage(executable), inputCoder, outputCoder);
+      hosts = new FnApiModelHosts<>(owner, jobBundles, jobBundles.forStage(executable), inputCoder, outputCoder, transfer);
       hosts.loadCopies(copies);
       return hosts;
     } catch (RuntimeException | Error e) {
@@ -147,7 +181,27 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
 
   /** Runs one batch as one bundle; callable from several threads at once. */
   public DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>> handler() {
-    return batch -> BatchFrames.readOutcomes(run(BatchFrames.batch(batch, inputCoder)), outputCoder);
+    if (transfer == BatchTransfer.INLINE) {
+      return batch -> BatchFrames.readOutcomes(run(BatchFrames.batch(batch, inputCoder)), outputCoder);
+    }
+    return batch -> {
+      BatchExchange.Slot<InputT, OutputT> slot = BatchExchange.park(batch);
+      try {
+        BatchFrames.checkAnsweredRef(run(BatchFrames.batchRef(slot.handle)), slot.handle, batch.size());
+        List<Outcome<OutputT>> outcomes = slot.outcomes();
+        if (outcomes == null) {
+          throw new HarnessFailure("the inference stage answered batch " + slot.handle + " without its outcomes", null);
+        }
+        return outcomes;
+      } finally {
+        BatchExchange.remove(slot);
+      }
+    };
+  }
+
+  /** Batches parked for a harness in this JVM and not yet taken back (0 between batches). */
+  public static int parkedBatches() {
+    return BatchExchange.parked();
   }
 
   private byte[] run(byte[] frame) {

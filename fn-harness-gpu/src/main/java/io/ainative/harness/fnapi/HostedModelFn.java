@@ -3,8 +3,10 @@ package io.ainative.harness.fnapi;
 import io.ainative.harness.ModelHost;
 import io.ainative.transforms.ModelSpec;
 import io.ainative.transforms.internal.BatchListener;
+import io.ainative.transforms.internal.Outcome;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +17,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 /**
  * The inference stage's DoFn, run by the SDK harness: each instance loads its own model copy
  * ({@link ModelHost}) in {@code @Setup}, takes one whole batch per element and returns one whole
- * result (see {@link BatchFrames}); a probe element returns what the copy reports about itself.
+ * result (see {@link BatchFrames}), inline or by reference ({@link BatchExchange}); a probe element
+ * returns what the copy reports about itself.
  * An element that fails is an outcome; an {@link Error} of the model fails the bundle.
  */
 final class HostedModelFn<InputT, OutputT> extends DoFn<byte[], byte[]> {
@@ -57,6 +60,15 @@ final class HostedModelFn<InputT, OutputT> extends DoFn<byte[], byte[]> {
               new BatchFrames.HostInfo(host.loadMillis(), host.warmupMillis(), host.parameterBytes(), host.device().toString(), hostId)));
     } else if (kind == BatchFrames.BATCH) {
       out.output(BatchFrames.outcomes(host.infer(BatchFrames.inputs(in, inputCoder)), outputCoder));
+    } else if (kind == BatchFrames.BATCH_REF) {
+      long handle = org.apache.beam.sdk.util.VarInt.decodeLong(in);
+      BatchExchange.Slot<InputT, OutputT> slot = BatchExchange.get(handle);
+      if (slot == null) {
+        throw new CoderException("no batch is parked under handle " + handle + " in this JVM (a batch by reference needs the harness in-process)");
+      }
+      List<Outcome<OutputT>> outcomes = host.infer(slot.inputs);
+      slot.answer(outcomes);
+      out.output(BatchFrames.answeredRef(handle, outcomes.size()));
     } else {
       throw new CoderException("unknown batch frame kind " + kind);
     }
