@@ -2,7 +2,7 @@
 windowing, each checked with assert_that. Exits non-zero if the job fails.
 
 Usage: python wordcount_on_job_server.py JOB_ENDPOINT [--expect-wrong] [--environment_type=T
-       --environment_config=C]   (default: LOOPBACK)
+       --environment_config=C]   (default: LOOPBACK) [other pipeline options, passed on]
 (--expect-wrong runs only the counting branch and asserts a wrong result on purpose, so the
 caller can check a failing assertion reaches the Python user as an error.)
 """
@@ -18,6 +18,7 @@ def main(argv):
     endpoint = argv[1]
     expect_wrong = "--expect-wrong" in argv
     environment = [a for a in argv[2:] if a.startswith("--environment_")] or ["--environment_type=LOOPBACK"]
+    passed_on = [a for a in argv[2:] if a.startswith("--") and a != "--expect-wrong" and not a.startswith("--environment_")]
     options = PipelineOptions([
         "--runner=PortableRunner",
         "--job_endpoint=" + endpoint,
@@ -26,7 +27,7 @@ def main(argv):
         # A test's failure is deterministic: fail at once instead of restarting with back-off
         # (an option of the runner's, which the job server describes to the Python SDK).
         "--number_of_execution_retries=0",
-    ])
+    ] + passed_on)
     build(beam.Pipeline(options=options), expect_wrong)
     print("PYTHON PIPELINE OK")
 

@@ -59,6 +59,18 @@ public class PythonPipelineITCase {
     assertThat(result.output, containsString("PYTHON PIPELINE OK"));
   }
 
+  /**
+   * Python sends an option it does not declare itself as a string; the runner's option is a number.
+   * With Jackson 2.18 under Beam 2.62 that failed the job's preparation (a NullPointerException in
+   * Jackson's number parsing, root pom).
+   */
+  @Test
+  public void pythonPipeline_withCheckpointingIntervalAsAPythonFlag_runs() throws Exception {
+    PythonScripts.Run result = runPython("--checkpointing_interval=200");
+    assertThat(result.output, result.exitCode, equalTo(0));
+    assertThat(result.output, containsString("PYTHON PIPELINE OK"));
+  }
+
   @Test
   public void pythonPipeline_onAnExternalWorkerPool_passesItsAssertions() throws Exception {
     int port;
