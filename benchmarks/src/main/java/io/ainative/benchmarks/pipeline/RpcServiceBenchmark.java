@@ -13,6 +13,7 @@ import io.ainative.transforms.RunInference;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -40,10 +41,12 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * end of the job is shown beside it.
  *
  * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]
- * [encodings] [image]}: {@code encodings} the comma-separated {@code --inferenceWireEncoding}s of
+ * [encodings] [image] [cpu] [models]}: {@code encodings} the comma-separated {@code --inferenceWireEncoding}s of
  * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}; {@code BEAM_CODER/FN_API_HARNESS} also
  * sets {@code --inferenceExecution}), {@code image} the CNN's input as
- * SIZExCHANNELS (default {@code 32x1}).
+ * SIZExCHANNELS (default {@code 32x1}), {@code cpu} ({@code cpu} or {@code -}) whether to print
+ * where each run's CPU went by thread ({@link ThreadCpu}), {@code models} {@code identity,shapes}
+ * (default) or one of them.
  */
 public final class RpcServiceBenchmark {
 
@@ -54,6 +57,8 @@ public final class RpcServiceBenchmark {
   private static boolean objectReuse;
   private static int imageSize;
   private static int imageChannels;
+  private static boolean cpu;
+  private static final List<String> CPU_ROWS = new ArrayList<>();
 
   private RpcServiceBenchmark() {}
 
@@ -72,6 +77,11 @@ public final class RpcServiceBenchmark {
     // The shapes CNN's input: SIZExCHANNELS, the demo's 32x1 by default; 64x3 is the model of
     // ARCHITECTURE.md's "bar to clear" measurement.
     String[] image = (args.length > 4 ? args[4] : "32x1").split("x");
+    // "cpu": also where each run's CPU went, by thread (ThreadCpu), from the first input to the
+    // last result.
+    cpu = args.length > 5 && args[5].equals("cpu");
+    // the models to run, comma-separated (default identity,shapes)
+    String[] modelNames = (args.length > 6 ? args[6] : "identity,shapes").split(",");
     imageSize = Integer.parseInt(image[0]);
     imageChannels = Integer.parseInt(image[1]);
     Path shapes = ShapesClassifier.trainedModel(models, imageSize, imageChannels);
@@ -80,8 +90,9 @@ public final class RpcServiceBenchmark {
     // (measured: 53,000 elements/s for a first identity run, 130,000-144,000 for the next ones).
     pipeline("ainative-rpc " + encodings[0], Math.max(1000, elements / 5), batch, IdentityModel.spec(identity, 16),
         RpcServiceBenchmark::vector, FloatArrayCoder.of());
+    CPU_ROWS.clear();
     List<String[]> rows = new ArrayList<>();
-    for (String model : new String[] {"identity", "shapes"}) {
+    for (String model : modelNames) {
       ModelSpec<float[], float[]> idSpec = IdentityModel.spec(identity, 16);
       ModelSpec<float[], Integer> shapeSpec = ShapesClassifier.batchSpecBuilder(shapes, imageSize, imageChannels).build();
       long n = model.equals("identity") ? elements : Math.max(1000, elements / 5);
@@ -108,6 +119,14 @@ public final class RpcServiceBenchmark {
     System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
     for (String[] row : rows) {
       System.out.println("| " + String.join(" | ", row) + " |");
+    }
+    if (cpu) {
+      System.out.println();
+      System.out.println("CPU by thread (name with digits as #), from the first input to the last result:");
+      System.out.println();
+      System.out.println("| run | threads | CPU us/element | share |");
+      System.out.println("| --- | --- | ---: | ---: |");
+      CPU_ROWS.forEach(System.out::println);
     }
   }
 
@@ -160,13 +179,25 @@ public final class RpcServiceBenchmark {
       for (int i = 0; i < 20; i++) {
         host.infer(inputs);
       }
+      java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+      ThreadCpu threads = cpu ? ThreadCpu.between(started::get, ended::get) : null;
       long start = System.nanoTime();
       long done = 0;
       while (System.nanoTime() - start < 5_000_000_000L) {
         host.infer(inputs);
         done += batch;
+        if (threads != null && System.nanoTime() - start > 200_000_000L) {
+          started.set(true);
+        }
       }
-      return done / ((System.nanoTime() - start) / 1e9);
+      double rate = done / ((System.nanoTime() - start) / 1e9);
+      if (threads != null) {
+        ended.set(true);
+        Map<String, Double> micros = threads.stop();
+        CPU_ROWS.addAll(ThreadCpu.table("ceiling " + spec.modelName(), micros, Math.round(rate * threads.seconds()), 4));
+      }
+      return rate;
     }
   }
 
@@ -246,9 +277,17 @@ public final class RpcServiceBenchmark {
         .setCoder(FloatArrayCoder.of())
         .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch))
         .apply(ParDo.of(new Count<OutputT>()));
+    ThreadCpu threads = cpu ? ThreadCpu.between(() -> FIRST.get() != 0, () -> COUNT.get() >= n) : null;
     long start = System.nanoTime();
     PipelineResult result = p.run();
     PipelineResult.State state = result.waitUntilFinish();
+    if (threads != null) {
+      try {
+        CPU_ROWS.addAll(ThreadCpu.table(runner + " " + spec.modelName(), threads.stop(), n, 8));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     double wall = (System.nanoTime() - start) / 1e9;
     if (state != PipelineResult.State.DONE || COUNT.get() != n) {
       throw new IllegalStateException(runner + ": state " + state + ", " + COUNT.get() + " results for " + n + " elements");
