@@ -1,7 +1,6 @@
 package io.ainative.multimodal.store;
 
 import io.ainative.multimodal.types.ObjectRef;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -143,14 +143,42 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
     }
   }
 
+  /**
+   * Opens the resource a match returned, not a new one: a missing file fails to open differently
+   * on each file system (the local one throws {@link NoSuchFileException}, S3 an unchecked
+   * exception of the AWS SDK), while a match says {@code NOT_FOUND} on all of them. On S3 this
+   * costs no extra request: the match's HEAD gives the size, and a resource of known size opens
+   * without one.
+   */
   @Override
   byte[] read(ObjectRef<?> ref) throws IOException {
-    ResourceId id = FileSystems.matchNewResource(ref.location(), false);
+    ResourceId id = find(ref).orElseThrow(() -> notFound(ref, null));
     try (InputStream in = Channels.newInputStream(FileSystems.open(id))) {
       return in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, ref.size() + 1));
-    } catch (FileNotFoundException | NoSuchFileException e) {
-      throw new ObjectNotFoundException("object " + ref + " not found");
+    } catch (IOException | RuntimeException e) {
+      // deleted since the match (deleteJob, a sweep), or the read itself failed
+      if (find(ref).isEmpty()) {
+        throw notFound(ref, e);
+      }
+      throw new ObjectStoreException("reading object " + ref + " failed", e);
     }
+  }
+
+  /** The stored object of {@code ref} with its size, or empty when there is none. */
+  private static Optional<ResourceId> find(ObjectRef<?> ref) throws IOException {
+    MatchResult m = FileSystems.match(ref.location(), EmptyMatchTreatment.DISALLOW);
+    if (m.status() == MatchResult.Status.NOT_FOUND) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(m.metadata().get(0).resourceId());
+    } catch (IOException e) {
+      throw new ObjectStoreException("looking up object " + ref + " failed", e);
+    }
+  }
+
+  private static ObjectNotFoundException notFound(ObjectRef<?> ref, Throwable cause) {
+    return new ObjectNotFoundException("object " + ref + " not found", cause);
   }
 
   @Override
