@@ -199,11 +199,7 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
   @Override
   Map<String, Instant> leases() throws IOException {
     Map<String, Instant> out = new HashMap<>();
-    MatchResult m = FileSystems.match(rootSpec + "*/_lease", EmptyMatchTreatment.ALLOW);
-    if (m.status() != MatchResult.Status.OK) {
-      return out;
-    }
-    for (MatchResult.Metadata md : m.metadata()) {
+    for (MatchResult.Metadata md : list(rootSpec + "*/_lease")) {
       ResourceId id = md.resourceId();
       String path = id.toString();
       String job = path.substring(rootSpec.length(), path.length() - "/_lease".length());
@@ -214,16 +210,27 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
     return out;
   }
 
+  /**
+   * The files {@code spec} matches, none when nothing matches. A failed listing throws: were it
+   * taken for an empty one (a bucket the credentials may write but not list, say), a sweep would
+   * find no expired job and {@code deleteJob} would leave every object behind, both silently.
+   */
+  private static List<MatchResult.Metadata> list(String spec) throws IOException {
+    MatchResult m = FileSystems.match(spec, EmptyMatchTreatment.ALLOW);
+    try {
+      return m.metadata();
+    } catch (IOException e) {
+      throw new ObjectStoreException("listing " + spec + " failed", e);
+    }
+  }
+
   @Override
   void deleteJobObjects(String job) throws IOException {
     String dir = jobDir(job).toString();
     List<ResourceId> files = new ArrayList<>();
     for (String spec : List.of(dir + "objects/*", dir + "_lease", dir + "_lease.tmp-*")) {
-      MatchResult m = FileSystems.match(spec, EmptyMatchTreatment.ALLOW);
-      if (m.status() == MatchResult.Status.OK) {
-        for (MatchResult.Metadata md : m.metadata()) {
-          files.add(md.resourceId());
-        }
+      for (MatchResult.Metadata md : list(spec)) {
+        files.add(md.resourceId());
       }
     }
     FileSystems.delete(files, MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);

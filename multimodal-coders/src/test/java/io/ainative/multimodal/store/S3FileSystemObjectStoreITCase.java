@@ -230,6 +230,27 @@ public class S3FileSystemObjectStoreITCase extends ObjectStoreContract {
   }
 
   @Test
+  public void sweepAndDeleteJob_whenTheRootCannotBeListed_fail_namingWhatTheyListed()
+      throws Exception {
+    String gone = "ainative-gone";
+    bucket.createBucket(b -> b.bucket(gone));
+    ObjectStore store =
+        FileSystemObjectStore.builder()
+            .setRoot("s3://" + gone + "/root")
+            .setJobId("job-1")
+            .optClock(clock)
+            .build();
+    bucket.deleteObject(b -> b.bucket(gone).key("root/job-1/_lease"));
+    bucket.deleteBucket(b -> b.bucket(gone)); // listing it now fails (NoSuchBucket)
+
+    ObjectStoreException sweep =
+        assertThrows(ObjectStoreException.class, store::sweepExpiredJobs);
+    assertThat(sweep.getMessage(), containsString("listing s3://" + gone + "/root/*/_lease"));
+    ObjectStoreException delete = assertThrows(ObjectStoreException.class, store::deleteJob);
+    assertThat(delete.getMessage(), containsString("listing s3://" + gone + "/root/job-1/"));
+  }
+
+  @Test
   public void refs_resolveFromAnotherStoreInstanceOfTheSameJob() throws Exception {
     ObjectStore writer = open("job-x");
     ObjectRef<byte[]> ref = writer.put(new byte[] {4, 5, 6}, "t");
