@@ -197,14 +197,18 @@ public class S3FileSystemObjectStoreITCase extends ObjectStoreContract {
   }
 
   @Test
-  public void deleteJob_removesEveryKeyOfTheJob_andNoKeyOfAnotherJob() throws Exception {
+  public void deleteJob_removesEveryKeyOfTheJob_leftoverTemporariesToo_andNoKeyOfAnotherJob()
+      throws Exception {
     ObjectStore ending = open("ending");
     ObjectStore other = open("other");
-    ending.put(new byte[3000], "t");
+    ObjectRef<byte[]> first = ending.put(new byte[3000], "t");
     ending.put(new byte[3001], "t");
+    // what a writer that died between the upload and the rename leaves
+    writeKey(key(first) + ".tmp-0b6f", new byte[10]);
+    writeKey(rootKey + "ending/_lease.tmp-5d1e", new byte[10]);
     ObjectRef<byte[]> kept = other.put(new byte[3002], "t");
     List<String> otherKeys = keys(rootKey + "other/");
-    assertThat(keys(rootKey + "ending/").size(), equalTo(3));
+    assertThat(keys(rootKey + "ending/").size(), equalTo(5));
 
     ending.deleteJob();
 
