@@ -116,11 +116,8 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
 
   @Override
   boolean exists(String hex, long size) throws IOException {
-    MatchResult m = FileSystems.match(object(hex).toString(), EmptyMatchTreatment.ALLOW);
-    if (m.status() != MatchResult.Status.OK || m.metadata().isEmpty()) {
-      return false;
-    }
-    return m.metadata().get(0).sizeBytes() == size;
+    List<MatchResult.Metadata> m = list(object(hex).toString());
+    return !m.isEmpty() && m.get(0).sizeBytes() == size;
   }
 
   @Override
