@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.Assert.assertThrows;
 
 import io.ainative.multimodal.testing.PathStyleS3ClientBuilderFactory;
@@ -108,7 +109,7 @@ public class S3FileSystemObjectStoreITCase extends ObjectStoreContract {
 
   private static String key(ObjectRef<?> ref) {
     String prefix = "s3://" + BUCKET + "/";
-    assertThat(ref.location(), org.hamcrest.Matchers.startsWith(prefix));
+    assertThat(ref.location(), startsWith(prefix));
     return ref.location().substring(prefix.length());
   }
 
