@@ -1,7 +1,6 @@
 package io.ainative.multimodal.store;
 
 import io.ainative.multimodal.types.ObjectRef;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -116,11 +116,8 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
 
   @Override
   boolean exists(String hex, long size) throws IOException {
-    MatchResult m = FileSystems.match(object(hex).toString(), EmptyMatchTreatment.ALLOW);
-    if (m.status() != MatchResult.Status.OK || m.metadata().isEmpty()) {
-      return false;
-    }
-    return m.metadata().get(0).sizeBytes() == size;
+    List<MatchResult.Metadata> m = list(object(hex).toString());
+    return !m.isEmpty() && m.get(0).sizeBytes() == size;
   }
 
   @Override
@@ -143,14 +140,42 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
     }
   }
 
+  /**
+   * Opens the resource a match returned, not a new one: a missing file fails to open differently
+   * on each file system (the local one throws {@link NoSuchFileException}, S3 an unchecked
+   * exception of the AWS SDK), while a match says {@code NOT_FOUND} on all of them. On S3 this
+   * costs no extra request: the match's HEAD gives the size, and a resource of known size opens
+   * without one.
+   */
   @Override
   byte[] read(ObjectRef<?> ref) throws IOException {
-    ResourceId id = FileSystems.matchNewResource(ref.location(), false);
+    ResourceId id = find(ref).orElseThrow(() -> notFound(ref, null));
     try (InputStream in = Channels.newInputStream(FileSystems.open(id))) {
       return in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, ref.size() + 1));
-    } catch (FileNotFoundException | NoSuchFileException e) {
-      throw new ObjectNotFoundException("object " + ref + " not found");
+    } catch (IOException | RuntimeException e) {
+      // deleted since the match (deleteJob, a sweep), or the read itself failed
+      if (find(ref).isEmpty()) {
+        throw notFound(ref, e);
+      }
+      throw new ObjectStoreException("reading object " + ref + " failed", e);
     }
+  }
+
+  /** The stored object of {@code ref} with its size, or empty when there is none. */
+  private static Optional<ResourceId> find(ObjectRef<?> ref) throws IOException {
+    MatchResult m = FileSystems.match(ref.location(), EmptyMatchTreatment.DISALLOW);
+    if (m.status() == MatchResult.Status.NOT_FOUND) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(m.metadata().get(0).resourceId());
+    } catch (IOException e) {
+      throw new ObjectStoreException("looking up object " + ref + " failed", e);
+    }
+  }
+
+  private static ObjectNotFoundException notFound(ObjectRef<?> ref, Throwable cause) {
+    return new ObjectNotFoundException("object " + ref + " not found", cause);
   }
 
   @Override
@@ -171,11 +196,7 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
   @Override
   Map<String, Instant> leases() throws IOException {
     Map<String, Instant> out = new HashMap<>();
-    MatchResult m = FileSystems.match(rootSpec + "*/_lease", EmptyMatchTreatment.ALLOW);
-    if (m.status() != MatchResult.Status.OK) {
-      return out;
-    }
-    for (MatchResult.Metadata md : m.metadata()) {
+    for (MatchResult.Metadata md : list(rootSpec + "*/_lease")) {
       ResourceId id = md.resourceId();
       String path = id.toString();
       String job = path.substring(rootSpec.length(), path.length() - "/_lease".length());
@@ -186,16 +207,27 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
     return out;
   }
 
+  /**
+   * The files {@code spec} matches, none when nothing matches. A failed listing throws: were it
+   * taken for an empty one (a bucket the credentials may write but not list, say), a sweep would
+   * find no expired job and {@code deleteJob} would leave every object behind, both silently.
+   */
+  private static List<MatchResult.Metadata> list(String spec) throws IOException {
+    MatchResult m = FileSystems.match(spec, EmptyMatchTreatment.ALLOW);
+    try {
+      return m.metadata();
+    } catch (IOException e) {
+      throw new ObjectStoreException("listing " + spec + " failed", e);
+    }
+  }
+
   @Override
   void deleteJobObjects(String job) throws IOException {
     String dir = jobDir(job).toString();
     List<ResourceId> files = new ArrayList<>();
     for (String spec : List.of(dir + "objects/*", dir + "_lease", dir + "_lease.tmp-*")) {
-      MatchResult m = FileSystems.match(spec, EmptyMatchTreatment.ALLOW);
-      if (m.status() == MatchResult.Status.OK) {
-        for (MatchResult.Metadata md : m.metadata()) {
-          files.add(md.resourceId());
-        }
+      for (MatchResult.Metadata md : list(spec)) {
+        files.add(md.resourceId());
       }
     }
     FileSystems.delete(files, MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);

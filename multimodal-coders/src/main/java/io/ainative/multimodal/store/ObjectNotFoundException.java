@@ -7,4 +7,8 @@ public class ObjectNotFoundException extends ObjectStoreException {
   public ObjectNotFoundException(String message) {
     super(message);
   }
+
+  public ObjectNotFoundException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }
