@@ -665,5 +665,10 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     public Config withExecution(Execution where) {
       return new Config(options, queueCapacity, preferredBatchSizes, hostOptions, where);
     }
+
+    /** What each model copy is loaded with (its copies per JVM are set from the options at start). */
+    public ModelHost.Options hostOptions() {
+      return hostOptions;
+    }
   }
 }

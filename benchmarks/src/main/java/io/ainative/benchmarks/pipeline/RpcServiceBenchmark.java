@@ -37,13 +37,17 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * <p>Two models: {@code identity} (16 floats in, the same out: the pipeline's overhead bound) and
  * {@code shapes} (the demo's CNN, on 32x32x1 images unless asked otherwise). The pipeline is {@code GenerateSequence -> to float[] ->
  * RunInference -> count}, parallelism 2, one service instance. Throughput is counted from the
- * first input made to the last result counted (no cluster or model start-up), and the wall time from submission to the
- * end of the job is shown beside it.
+ * first input made to the last result counted (no cluster or model start-up), and again over the
+ * second half of the results only (the job's code is compiled by then: each run starts a cluster
+ * whose classes the JIT compiles anew, 1 to 3 s of CPU); the wall time from submission to the end
+ * of the job is shown beside them.
  *
  * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]
  * [encodings] [image] [cpu] [models]}: {@code encodings} the comma-separated {@code --inferenceWireEncoding}s of
  * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}; {@code BEAM_CODER/FN_API_HARNESS} also
- * sets {@code --inferenceExecution}), {@code image} the CNN's input as
+ * sets {@code --inferenceExecution}, {@code BEAM_CODER/DIRECT/2} the service's model copies and
+ * {@code BEAM_CODER/DIRECT/1/1} its intra-op threads per copy),
+ * {@code image} the CNN's input as
  * SIZExCHANNELS (default {@code 32x1}), {@code cpu} ({@code cpu} or {@code -}) whether to print
  * where each run's CPU went by thread ({@link ThreadCpu}), {@code models} {@code identity,shapes}
  * (default) or one of them.
@@ -53,6 +57,9 @@ public final class RpcServiceBenchmark {
   static final AtomicLong FIRST = new AtomicLong();
   static final AtomicLong LAST = new AtomicLong();
   static final AtomicLong COUNT = new AtomicLong();
+  /** When the result that completes the first half arrived; and how many make that half. */
+  static final AtomicLong HALF_AT = new AtomicLong();
+  static final AtomicLong HALF = new AtomicLong();
 
   private static boolean objectReuse;
   private static int imageSize;
@@ -96,11 +103,18 @@ public final class RpcServiceBenchmark {
       ModelSpec<float[], float[]> idSpec = IdentityModel.spec(identity, 16);
       ModelSpec<float[], Integer> shapeSpec = ShapesClassifier.batchSpecBuilder(shapes, imageSize, imageChannels).build();
       long n = model.equals("identity") ? elements : Math.max(1000, elements / 5);
-      double ceiling =
-          model.equals("identity")
-              ? ceiling(idSpec, RpcServiceBenchmark::vector, batch)
-              : ceiling(shapeSpec, RpcServiceBenchmark::image, batch);
-      rows.add(row(model, "model ceiling (ModelHost, full batches)", batch, ceiling, 0, ceiling));
+      // The ceiling: the better of one model copy with every core and two copies called at once
+      // (Beam's inline ParDo runs two; a service with --modelCopies 2 too).
+      double ceiling = 0;
+      for (int copies = 1; copies <= 2; copies++) {
+        double c =
+            model.equals("identity")
+                ? ceiling(idSpec, RpcServiceBenchmark::vector, batch, copies)
+                : ceiling(shapeSpec, RpcServiceBenchmark::image, batch, copies);
+        rows.add(row(model, "model alone, " + copies + " cop" + (copies == 1 ? "y" : "ies") + ", full batches", batch, c, 0, c, c));
+        ceiling = Math.max(ceiling, c);
+      }
+      rows.add(row(model, "**model ceiling** (the better of the two)", batch, ceiling, 0, ceiling, ceiling));
       List<String> runners = new ArrayList<>();
       for (String encoding : encodings) {
         runners.add("ainative-rpc " + encoding);
@@ -111,12 +125,12 @@ public final class RpcServiceBenchmark {
             model.equals("identity")
                 ? pipeline(runner, n, batch, idSpec, RpcServiceBenchmark::vector, FloatArrayCoder.of())
                 : pipeline(runner, n, batch, shapeSpec, RpcServiceBenchmark::image, org.apache.beam.sdk.coders.VarIntCoder.of());
-        rows.add(row(model, runner + " (" + n + " elements)", batch, r.perSecond, r.wallSeconds, ceiling));
+        rows.add(row(model, runner + " (" + n + " elements)", batch, r.perSecond, r.wallSeconds, ceiling, r.secondHalfPerSecond));
       }
     }
     System.out.println();
-    System.out.println("| model | path | batch | elements/s | wall s | % of ceiling |");
-    System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
+    System.out.println("| model | path | batch | elements/s | wall s | % of ceiling | second half elements/s | % of ceiling |");
+    System.out.println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (String[] row : rows) {
       System.out.println("| " + String.join(" | ", row) + " |");
     }
@@ -130,14 +144,17 @@ public final class RpcServiceBenchmark {
     }
   }
 
-  private static String[] row(String model, String path, int batch, double perSecond, double wall, double ceiling) {
+  private static String[] row(
+      String model, String path, int batch, double perSecond, double wall, double ceiling, double secondHalf) {
     return new String[] {
       model,
       path,
       Integer.toString(batch),
       String.format(Locale.ROOT, "%,.0f", perSecond),
       wall == 0 ? "-" : String.format(Locale.ROOT, "%.1f", wall),
-      String.format(Locale.ROOT, "%.0f%%", 100 * perSecond / ceiling)
+      String.format(Locale.ROOT, "%.0f%%", 100 * perSecond / ceiling),
+      String.format(Locale.ROOT, "%,.0f", secondHalf),
+      String.format(Locale.ROOT, "%.0f%%", 100 * secondHalf / ceiling)
     };
   }
 
@@ -168,36 +185,69 @@ public final class RpcServiceBenchmark {
     }
   }
 
-  /** Elements per second of the model host alone on full batches, over about 5 s. */
+  /**
+   * Elements per second of the model host alone on full batches, over about 5 s: {@code copies}
+   * model copies, each called by its own thread with {@code cores / copies} intra-op threads (what
+   * a service with that many copies, or Beam's inline ParDo on as many subtasks, can do at best).
+   */
   private static <OutputT> double ceiling(
-      ModelSpec<float[], OutputT> spec, SerializableFunction<Long, float[]> input, int batch) throws Exception {
-    try (ModelHost<float[], OutputT> host = ModelHost.load(spec)) {
+      ModelSpec<float[], OutputT> spec, SerializableFunction<Long, float[]> input, int batch, int copies) throws Exception {
+    List<ModelHost<float[], OutputT>> hosts = new ArrayList<>();
+    try {
+      for (int c = 0; c < copies; c++) {
+        hosts.add(ModelHost.load(spec, ModelHost.Options.defaults().withCopiesPerJvm(copies), io.ainative.transforms.internal.BatchListener.NONE));
+      }
       List<float[]> inputs = new ArrayList<>();
       for (long i = 0; i < batch; i++) {
         inputs.add(input.apply(i));
       }
-      for (int i = 0; i < 20; i++) {
-        host.infer(inputs);
-      }
       java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
       java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
       ThreadCpu threads = cpu ? ThreadCpu.between(started::get, ended::get) : null;
-      long start = System.nanoTime();
-      long done = 0;
-      while (System.nanoTime() - start < 5_000_000_000L) {
-        host.infer(inputs);
-        done += batch;
-        if (threads != null && System.nanoTime() - start > 200_000_000L) {
-          started.set(true);
-        }
+      java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.CyclicBarrier warm = new java.util.concurrent.CyclicBarrier(copies);
+      long[] window = new long[2];
+      List<Thread> callers = new ArrayList<>();
+      for (ModelHost<float[], OutputT> host : hosts) {
+        Thread t =
+            new Thread(
+                () -> {
+                  try {
+                    for (int i = 0; i < 20; i++) {
+                      host.infer(inputs);
+                    }
+                    if (warm.await() == 0) {
+                      window[0] = System.nanoTime();
+                      started.set(true);
+                    }
+                    long start = System.nanoTime();
+                    while (System.nanoTime() - start < 5_000_000_000L) {
+                      host.infer(inputs);
+                      done.addAndGet(batch);
+                    }
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                },
+                "java");
+        t.start();
+        callers.add(t);
       }
-      double rate = done / ((System.nanoTime() - start) / 1e9);
+      for (Thread t : callers) {
+        t.join();
+      }
+      double rate = done.get() / ((System.nanoTime() - window[0]) / 1e9);
       if (threads != null) {
         ended.set(true);
         Map<String, Double> micros = threads.stop();
-        CPU_ROWS.addAll(ThreadCpu.table("ceiling " + spec.modelName(), micros, Math.round(rate * threads.seconds()), 4));
+        CPU_ROWS.addAll(
+            ThreadCpu.table("ceiling " + spec.modelName() + " x" + copies, micros, Math.round(rate * threads.seconds()), 4));
       }
       return rate;
+    } finally {
+      for (ModelHost<float[], OutputT> host : hosts) {
+        host.close();
+      }
     }
   }
 
@@ -225,16 +275,20 @@ public final class RpcServiceBenchmark {
     public void process(@Element InferenceResult<float[], T> result) {
       long now = System.nanoTime();
       LAST.set(now);
-      COUNT.incrementAndGet();
+      if (COUNT.incrementAndGet() == HALF.get()) {
+        HALF_AT.set(now);
+      }
     }
   }
 
   static final class Run {
     final double perSecond;
+    final double secondHalfPerSecond;
     final double wallSeconds;
 
-    Run(double perSecond, double wallSeconds) {
+    Run(double perSecond, double secondHalfPerSecond, double wallSeconds) {
       this.perSecond = perSecond;
+      this.secondHalfPerSecond = secondHalfPerSecond;
       this.wallSeconds = wallSeconds;
     }
   }
@@ -247,6 +301,7 @@ public final class RpcServiceBenchmark {
       SerializableFunction<Long, float[]> input,
       org.apache.beam.sdk.coders.Coder<OutputT> outputCoder) {
     PipelineOptions options;
+    int copies = 1;
     if (runner.startsWith("ainative-rpc ")) {
       String[] wire = runner.substring("ainative-rpc ".length()).split("/");
       options =
@@ -259,7 +314,9 @@ public final class RpcServiceBenchmark {
               // on Beam 2.62 (runner/README.md, "Known limitations"): larger messages.
               "--experiments=data_buffer_size_limit=16000000",
               "--inferenceWireEncoding=" + wire[0],
-              "--inferenceExecution=" + (wire.length > 1 ? wire[1] : "DIRECT"));
+              "--inferenceExecution=" + (wire.length > 1 ? wire[1] : "DIRECT"),
+              "--inferenceIntraOpThreads=" + (wire.length > 3 ? wire[3] : "0"));
+      copies = wire.length > 2 ? Integer.parseInt(wire[2]) : 1;
     } else {
       FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
       flink.setRunner(FlinkRunner.class);
@@ -271,11 +328,13 @@ public final class RpcServiceBenchmark {
     FIRST.set(0);
     LAST.set(0);
     COUNT.set(0);
+    HALF.set(n / 2);
+    HALF_AT.set(0);
     Pipeline p = Pipeline.create(options);
     p.apply(GenerateSequence.from(0).to(n))
         .apply(MapElements.into(TypeDescriptor.of(float[].class)).via(new FirstInput(input)))
         .setCoder(FloatArrayCoder.of())
-        .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch))
+        .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch).withModelCopies(copies))
         .apply(ParDo.of(new Count<OutputT>()));
     ThreadCpu threads = cpu ? ThreadCpu.between(() -> FIRST.get() != 0, () -> COUNT.get() >= n) : null;
     long start = System.nanoTime();
@@ -293,6 +352,7 @@ public final class RpcServiceBenchmark {
       throw new IllegalStateException(runner + ": state " + state + ", " + COUNT.get() + " results for " + n + " elements");
     }
     double steady = n / ((LAST.get() - FIRST.get()) / 1e9);
-    return new Run(steady, wall);
+    double secondHalf = (n - n / 2) / ((LAST.get() - HALF_AT.get()) / 1e9);
+    return new Run(steady, secondHalf, wall);
   }
 }

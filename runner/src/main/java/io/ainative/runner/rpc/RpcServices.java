@@ -93,6 +93,14 @@ public final class RpcServices {
    * @throws IllegalArgumentException when {@code --maxInferenceInstances} is below the instances of
    *     {@code step}, naming both
    */
+  static int intraOpThreads(PipelineOptions pipelineOptions) {
+    int threads = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceIntraOpThreads();
+    if (threads < 0) {
+      throw new IllegalArgumentException("Invalid --inferenceIntraOpThreads=" + threads + ": use a positive number of threads, or 0 for the default");
+    }
+    return threads;
+  }
+
   static int maxInstances(String step, InferenceOptions options, PipelineOptions pipelineOptions) {
     int max = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getMaxInferenceInstances();
     if (max == 0) {
@@ -161,7 +169,8 @@ public final class RpcServices {
             pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
             clients,
             maxInstances(name, options, pipelineOptions),
-            drainTimeoutMillis(pipelineOptions));
+            drainTimeoutMillis(pipelineOptions),
+            intraOpThreads(pipelineOptions));
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;

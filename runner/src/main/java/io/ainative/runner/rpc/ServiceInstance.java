@@ -56,6 +56,15 @@ final class ServiceInstance {
     this.requests = requests;
   }
 
+  /** The service's batching, execution and, when set, its copies' intra-op threads. */
+  static InferenceServer.Config serverConfig(ServiceSpec spec) {
+    InferenceServer.Config config = InferenceServer.Config.of(spec.options()).withExecution(spec.execution());
+    if (spec.intraOpThreads() > 0) {
+      config = config.withHostOptions(io.ainative.harness.ModelHost.Options.defaults().withIntraOpThreads(spec.intraOpThreads()));
+    }
+    return config;
+  }
+
   /**
    * Starts the gRPC server on a free port and the model's load behind it.
    *
@@ -63,7 +72,7 @@ final class ServiceInstance {
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   static ServiceInstance start(ServiceSpec spec, int subtask) {
-    InferenceServer.Config config = InferenceServer.Config.of(spec.options()).withExecution(spec.execution());
+    InferenceServer.Config config = serverConfig(spec);
     InferenceServer<?, ?> service =
         InferenceServer.loading((ModelSpec) spec.model(), (Coder) spec.inputCoder(), (Coder) spec.outputCoder(), config);
     AtomicLong requests = new AtomicLong();

@@ -24,6 +24,7 @@ public final class ServiceSpec implements Serializable {
   private final List<String> clients;
   private final int maxInstances;
   private final long drainTimeoutMillis;
+  private final int intraOpThreads;
 
   /** A service that cannot scale beyond its instances, with the default drain bound (30 s). */
   public ServiceSpec(
@@ -34,7 +35,7 @@ public final class ServiceSpec implements Serializable {
       InferenceOptions options,
       InferenceServer.Execution execution,
       List<String> clients) {
-    this(serviceId, model, inputCoder, outputCoder, options, execution, clients, options.instances(), 30_000L);
+    this(serviceId, model, inputCoder, outputCoder, options, execution, clients, options.instances(), 30_000L, 0);
   }
 
   /**
@@ -44,6 +45,8 @@ public final class ServiceSpec implements Serializable {
    *     most instances it can be scaled to while the job runs
    * @param drainTimeoutMillis how long a parked or finishing instance may take to answer the
    *     requests it accepted, at least 1
+   * @param intraOpThreads PyTorch intra-op threads of each model copy, or 0 for the host's default
+   *     (cores / model copies)
    */
   public ServiceSpec(
       String serviceId,
@@ -54,13 +57,18 @@ public final class ServiceSpec implements Serializable {
       InferenceServer.Execution execution,
       List<String> clients,
       int maxInstances,
-      long drainTimeoutMillis) {
+      long drainTimeoutMillis,
+      int intraOpThreads) {
     this.serviceId = Objects.requireNonNull(serviceId, "serviceId");
     this.model = Objects.requireNonNull(model, "model");
     this.inputCoder = Objects.requireNonNull(inputCoder, "inputCoder");
     this.outputCoder = Objects.requireNonNull(outputCoder, "outputCoder");
     this.options = Objects.requireNonNull(options, "options");
     this.execution = Objects.requireNonNull(execution, "execution");
+    if (intraOpThreads < 0) {
+      throw new IllegalArgumentException(serviceId + ": intraOpThreads must be 0 (the default) or positive, was " + intraOpThreads);
+    }
+    this.intraOpThreads = intraOpThreads;
     this.clients = List.copyOf(clients);
     if (this.clients.isEmpty()) {
       throw new IllegalArgumentException(serviceId + ": a service needs at least one client");
@@ -97,6 +105,11 @@ public final class ServiceSpec implements Serializable {
 
   public InferenceOptions options() {
     return options;
+  }
+
+  /** PyTorch intra-op threads per model copy ({@code --inferenceIntraOpThreads}); 0: the default. */
+  public int intraOpThreads() {
+    return intraOpThreads;
   }
 
   /** Where the instances run their model copies ({@code --inferenceExecution}). */

@@ -64,7 +64,8 @@ final class StageSpec implements Serializable {
             List.of(stepName),
             // Served stages do not scale yet: they reserve exactly their instances.
             settings.instances(),
-            StageServiceReader.DRAIN_MILLIS);
+            StageServiceReader.DRAIN_MILLIS,
+            0);
   }
 
   private static ModelSpec<Object, Object> stageAsModel(String stepName) {

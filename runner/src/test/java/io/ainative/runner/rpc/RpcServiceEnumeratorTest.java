@@ -32,7 +32,7 @@ public class RpcServiceEnumeratorTest {
             .build();
     return new ServiceSpec(
         "svc", model, VarIntCoder.of(), VarIntCoder.of(), InferenceOptions.defaults().withInstances(instances),
-        InferenceServer.Execution.DIRECT, List.of("Classify"), maxInstances, 1000);
+        InferenceServer.Execution.DIRECT, List.of("Classify"), maxInstances, 1000, 0);
   }
 
   /** An enumerator with every reader registered (attempt 0) and a client listening. */

@@ -37,4 +37,35 @@ public class RpcServicesTest {
     assertThat(e.getMessage(), containsString("'Classify'"));
     assertThat(e.getMessage(), containsString("3 instances"));
   }
+
+  @Test
+  public void intraOpThreads_reachTheServersHostOptions_andDefaultToCoresPerCopy() {
+    InferenceOptions two = InferenceOptions.defaults().withModelCopies(2);
+    for (int threads : new int[] {0, 1, 3}) {
+      ServiceSpec spec = spec(two, RpcServices.intraOpThreads(options("--inferenceIntraOpThreads=" + threads)));
+      int expected = threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+      assertThat(
+          "--inferenceIntraOpThreads=" + threads,
+          ServiceInstance.serverConfig(spec).hostOptions().withCopiesPerJvm(2).intraOpThreads(),
+          equalTo(expected));
+    }
+  }
+
+  @Test
+  public void negativeIntraOpThreads_areRefused_namingTheOption() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> RpcServices.intraOpThreads(options("--inferenceIntraOpThreads=-1")));
+    assertThat(e.getMessage(), containsString("--inferenceIntraOpThreads=-1"));
+  }
+
+  private static ServiceSpec spec(InferenceOptions options, int intraOpThreads) {
+    io.ainative.transforms.ModelSpec<Integer, Integer> model =
+        io.ainative.transforms.ModelSpec.<Integer, Integer>builder()
+            .setModelUri(System.getProperty("java.io.tmpdir"))
+            .setProcessing((manager, x) -> null, output -> 0)
+            .build();
+    return new ServiceSpec(
+        "svc", model, org.apache.beam.sdk.coders.VarIntCoder.of(), org.apache.beam.sdk.coders.VarIntCoder.of(), options,
+        io.ainative.harness.InferenceServer.Execution.DIRECT, java.util.List.of("Classify"), options.instances(), 1000, intraOpThreads);
+  }
 }
