@@ -108,7 +108,7 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
   private final String description;
   private final String stateName;
   private final Coder<WindowedValue<Object>> inputWire;
-  final transient MailboxExecutor mailbox;
+  private final transient MailboxExecutor mailbox;
   private final transient OperatorEventGateway coordinator;
 
   private transient ListState<byte[]> pendingState;
@@ -371,6 +371,16 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
       return;
     }
     send(r, target);
+  }
+
+  /**
+   * {@code from} refused {@code r} or was gone before it answered: not the request's fault. Routing
+   * skips {@code from} for a while, and {@code r} goes elsewhere, uncharged.
+   */
+  final void reroute(R r, I from) {
+    from.backOff();
+    count(REROUTED_REQUESTS, 1);
+    dispatch(r);
   }
 
   /** The routable instance with the fewest outstanding elements; ties go to the one picked longest ago. */

@@ -325,9 +325,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
       // Loading, draining or broken: not this request's fault. Route elsewhere for a while; a
       // draining or broken instance leaves the membership meanwhile.
       LOG.info("{}: {} refused a request ({}); re-routing", config.stepName, from, response.getStatusMessage());
-      from.backOff();
-      count(REROUTED_REQUESTS, 1);
-      dispatch(r);
+      reroute(r, from);
     } else {
       attemptFailed(r, from + " failed the request with " + code + ": " + response.getStatusMessage());
     }

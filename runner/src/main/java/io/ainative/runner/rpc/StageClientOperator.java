@@ -194,9 +194,7 @@ final class StageClientOperator extends AbstractClientOperator<StageClientOperat
     if (code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED) {
       // Starting, draining, broken or gone: not the request's fault.
       LOG.info("{}: {} did not take a request of {} element(s) ({}); sending it elsewhere", spec, from, r.inputs.size(), status);
-      from.backOff();
-      count(REROUTED_REQUESTS, 1);
-      dispatch(r);
+      reroute(r, from);
       return;
     }
     r.failures++;
