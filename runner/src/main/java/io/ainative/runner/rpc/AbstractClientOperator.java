@@ -1,16 +1,11 @@
 package io.ainative.runner.rpc;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -54,14 +49,12 @@ import org.slf4j.LoggerFactory;
  * This class keeps the rest:
  *
  * <ul>
- *   <li><b>Membership.</b> It connects to the ready instances its {@link RpcClientCoordinator}
- *       lists ({@link ClientEvents.Membership}, pushed as operator events, or asked for while a
- *       record waits for an instance) and lets an instance that left the list go after its last
- *       answer ({@link #closeIfIdle}); a lost one ({@link #drop}) is never connected again.
- *   <li><b>Routing.</b> {@link #dispatch} sends a request to the routable instance with the fewest
- *       outstanding elements (ties: the one picked longest ago), or keeps it waiting until there is
- *       one. An instance that refused or failed a request is skipped for a while ({@link
- *       Instance#backOff}).
+ *   <li><b>Membership.</b> Its {@link InstancePool} follows the ready instances its {@link
+ *       RpcClientCoordinator} lists ({@link ClientEvents.Membership}, pushed as operator events, or
+ *       asked for while a record waits for an instance).
+ *   <li><b>Routing.</b> {@link #dispatch} sends a request to the instance the pool picks (the
+ *       routable one with the fewest outstanding elements), or keeps it waiting until there is one;
+ *       {@link #reroute} sends a refused request elsewhere.
  *   <li><b>Back-pressure.</b> While the subclass is {@link #full}, {@link #processElement} does not
  *       return: it yields to the mails that bring answers, and when no instance is routable it asks
  *       the coordinator for the membership and keeps the housekeeping going.
@@ -84,7 +77,7 @@ import org.slf4j.LoggerFactory;
  * @param <R> a request: one batch of elements, sent whole
  * @param <I> a connection to one instance
  */
-abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instance>
+abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     extends AbstractStreamOperator<WindowedValue<Object>>
     implements OneInputStreamOperator<WindowedValue<Object>, WindowedValue<Object>>, OperatorEventHandler {
   private static final long serialVersionUID = 1L;
@@ -98,7 +91,6 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
   private static final long MEMBERSHIP_POLL_MILLIS = 100;
   /** How long finish() waits for the coordinator's {@link ClientEvents.FinishedAck}. */
   private static final long FINISHED_ACK_TIMEOUT_MILLIS = 30_000;
-  private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Under the subclass's name, as before the two clients shared this class. */
@@ -117,15 +109,11 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
   /** Requests that found no routable instance, oldest first. */
   transient ArrayDeque<R> waiting;
   private transient ArrayDeque<HeldWatermark> heldWatermarks;
-  private transient Map<String, I> instances;
-  /** Instances let go or lost: a membership that still lists them does not bring them back. */
-  private transient Set<String> gone;
-  private transient long picks;
+  private transient InstancePool<I> instances;
   private transient boolean tickScheduled;
   private transient boolean closing;
   private transient boolean finishing;
   private transient boolean finishedAcked;
-  private transient long membershipVersion;
   private transient @Nullable CompletableFuture<CoordinationResponse> membershipPoll;
   private transient long lastMembershipPollNanos;
   /** The metrics since they were last added to the task's accumulator (which adds them up). */
@@ -222,8 +210,7 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     waiting = new ArrayDeque<>();
     heldWatermarks = new ArrayDeque<>();
-    instances = new HashMap<>();
-    gone = new HashSet<>();
+    instances = new InstancePool<>(this::connect, log, description);
     metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
     if (metricsAccumulator == null) {
       metricsAccumulator = new MetricsAccumulator();
@@ -249,7 +236,7 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
   public final void processElement(StreamRecord<WindowedValue<Object>> record) throws Exception {
     take(record.getValue());
     while (full()) {
-      if (hasRoutableInstance()) {
+      if (instances.hasRoutable()) {
         mailbox.yield();
         continue;
       }
@@ -295,10 +282,10 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
     while (oldestUnfinished() != Long.MAX_VALUE) {
       // Operator events (news of instances) come through the task's own mailbox, at the lowest
       // priority; the operators before this one have finished, so taking any mail is safe here.
-      if (!hasRoutableInstance()) {
+      if (!instances.hasRoutable()) {
         pollMembership();
       }
-      if (!mailbox.tryYield() && !(!hasRoutableInstance() && anyMail.tryYield())) {
+      if (!mailbox.tryYield() && !(!instances.hasRoutable() && anyMail.tryYield())) {
         housekeeping();
         Thread.sleep(POLL_SLEEP_MILLIS);
       }
@@ -336,10 +323,7 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
   public void close() throws Exception {
     closing = true;
     if (instances != null) {
-      for (Instance c : instances.values()) {
-        c.channel.shutdownNow();
-      }
-      instances.clear();
+      instances.closeAll();
     }
     super.close();
   }
@@ -363,7 +347,7 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
 
   /** Sends {@code r} to the least loaded routable instance, or lets it wait for one. */
   void dispatch(R r) {
-    I target = pick();
+    I target = instances.pick();
     if (target == null) {
       waiting.addLast(r);
       onWaiting(r);
@@ -383,36 +367,10 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
     dispatch(r);
   }
 
-  /** The routable instance with the fewest outstanding elements; ties go to the one picked longest ago. */
-  private @Nullable I pick() {
-    I best = null;
-    for (I c : instances.values()) {
-      if (c.routable()
-          && (best == null
-              || c.outstanding < best.outstanding
-              || (c.outstanding == best.outstanding && c.lastPicked < best.lastPicked))) {
-        best = c;
-      }
-    }
-    if (best != null) {
-      best.lastPicked = ++picks;
-    }
-    return best;
-  }
-
-  private boolean hasRoutableInstance() {
-    for (Instance c : instances.values()) {
-      if (c.routable()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Sends the waiting requests, oldest first, while there is an instance to send them to. */
   final void dispatchWaiting() {
     int n = waiting.size();
-    for (int i = 0; i < n && hasRoutableInstance(); i++) {
+    for (int i = 0; i < n && instances.hasRoutable(); i++) {
       dispatch(waiting.pollFirst());
     }
   }
@@ -491,49 +449,16 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
     }
   }
 
-  /** Connects to new instances and retires those no longer listed, unless {@code m} is stale. */
+  /** Brings the instances up to {@code m}, unless it is stale, and sends what waited for one. */
   private void applyMembership(ClientEvents.Membership m) {
-    if (m.version <= membershipVersion) {
-      return;
-    }
-    membershipVersion = m.version;
-    Set<String> listed = new HashSet<>();
-    for (InstanceInfo info : m.instances) {
-      listed.add(info.id());
-      if (!instances.containsKey(info.id()) && !gone.contains(info.id())) {
-        ManagedChannel channel =
-            NettyChannelBuilder.forAddress(info.host(), info.port()).usePlaintext().maxInboundMessageSize(Integer.MAX_VALUE).build();
-        instances.put(info.id(), connect(info, channel));
-        log.info("{}: connected to {}", description, info);
-      }
-    }
-    for (I c : new ArrayList<>(instances.values())) {
-      if (!listed.contains(c.info.id())) {
-        c.retired = true;
-        closeIfIdle(c);
-      }
-    }
-    dispatchWaiting();
-  }
-
-  /** Lets {@code c} go if it left the membership (e.g. parked) and has answered everything it was sent. */
-  final void closeIfIdle(I c) {
-    if (c.outstanding == 0 && c.retired && !c.dead) {
-      forget(c);
-      c.close();
+    if (instances.apply(m)) {
+      dispatchWaiting();
     }
   }
 
-  /** {@code c} is lost (its connection broke): forgets it and closes its channel at once. */
-  final void drop(I c) {
-    forget(c);
-    c.channel.shutdownNow();
-  }
-
-  private void forget(I c) {
-    c.dead = true;
-    instances.remove(c.info.id());
-    gone.add(c.info.id());
+  /** The connections to the service's instances. */
+  final InstancePool<I> instances() {
+    return instances;
   }
 
   // ---------------------------------------------------------------- metrics
@@ -564,45 +489,6 @@ abstract class AbstractClientOperator<R, I extends AbstractClientOperator.Instan
   }
 
   // ---------------------------------------------------------------- types
-
-  /** A connection to one instance; task thread only. */
-  static class Instance {
-    final InstanceInfo info;
-    final ManagedChannel channel;
-    /** Elements sent to it and not answered. */
-    int outstanding;
-    /** Left the membership: gets nothing new, is let go after its last answer. */
-    boolean retired;
-    /** Let go or lost. */
-    boolean dead;
-    long refusedUntilNanos;
-    long lastPicked;
-
-    Instance(InstanceInfo info, ManagedChannel channel) {
-      this.info = info;
-      this.channel = channel;
-      this.refusedUntilNanos = System.nanoTime();
-    }
-
-    boolean routable() {
-      return !retired && !dead && System.nanoTime() - refusedUntilNanos >= 0;
-    }
-
-    /** It refused, broke or failed a request: routing skips it for a while. */
-    final void backOff() {
-      refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
-    }
-
-    /** Lets the instance go once it has answered everything; an override ends its calls first. */
-    void close() {
-      channel.shutdown();
-    }
-
-    @Override
-    public String toString() {
-      return info.toString();
-    }
-  }
 
   private static final class HeldWatermark {
     /** Released once everything before this position is finished. */

@@ -262,7 +262,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     from.outstanding -= r.elements.size();
     leftFlight(r);
     // A retired instance (left the membership, e.g. parked) is let go after its last answer.
-    closeIfIdle(from);
+    instances().closeIfIdle(from);
     Status.Code code = Status.fromCodeValue(response.getStatusCode()).getCode();
     if (code == Status.Code.OK) {
       List<Object> arrowOut = null;
@@ -335,7 +335,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     if (from.dead) {
       return;
     }
-    drop(from);
+    instances().drop(from);
     List<Request> lost = new ArrayList<>();
     for (Iterator<Request> it = inFlight.values().iterator(); it.hasNext(); ) {
       Request r = it.next();
@@ -587,7 +587,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   /** A connection to one instance, with the stream its requests go on. */
-  static final class StreamInstance extends AbstractClientOperator.Instance {
+  static final class StreamInstance extends InstancePool.Instance {
     StreamObserver<InferRequest> requests;
 
     StreamInstance(InstanceInfo info, ManagedChannel channel) {

@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.runner.rpc.InstancePool.Instance;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threading.</b> Everything runs on the task's mailbox thread; gRPC callbacks only enqueue
  * mails. Watermarks are held back until every element that arrived before them has been answered.
  */
-final class StageClientOperator extends AbstractClientOperator<StageClientOperator.Request, AbstractClientOperator.Instance> {
+final class StageClientOperator extends AbstractClientOperator<StageClientOperator.Request, Instance> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(StageClientOperator.class);
   static final int MAX_ATTEMPTS = 3;
@@ -166,7 +167,7 @@ final class StageClientOperator extends AbstractClientOperator<StageClientOperat
     }
     from.outstanding -= r.inputs.size();
     r.instance = null;
-    closeIfIdle(from);
+    instances().closeIfIdle(from);
     return true;
   }
 
