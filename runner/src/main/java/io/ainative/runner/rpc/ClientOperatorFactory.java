@@ -5,8 +5,6 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
-import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.CoordinatedOperatorFactory;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
@@ -17,10 +15,10 @@ import org.apache.flink.streaming.api.operators.YieldingOperatorFactory;
 /**
  * Creates a client operator of a service in its task, wired to its mailbox and to the operator
  * events of its {@link RpcClientCoordinator}, and that coordinator. The clients of RunInference
- * ({@link RpcClientOperator}) and of served stages ({@link StageClientOperator}) differ only in
- * the operator made.
+ * ({@link RpcClientOperator}) and of served stages ({@link StageClientOperator}), both {@link
+ * AbstractClientOperator}s, differ only in the operator made.
  */
-abstract class ClientOperatorFactory<O extends AbstractStreamOperator<WindowedValue<Object>> & OperatorEventHandler>
+abstract class ClientOperatorFactory<O extends AbstractClientOperator<?, ?>>
     extends AbstractStreamOperatorFactory<WindowedValue<Object>>
     implements CoordinatedOperatorFactory<WindowedValue<Object>>,
         OneInputStreamOperatorFactory<WindowedValue<Object>, WindowedValue<Object>>,

@@ -16,50 +16,23 @@ import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.RetryPolicy;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import com.google.protobuf.ByteString;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
-import org.apache.beam.runners.core.metrics.MetricsContainerStepMap;
-import org.apache.beam.runners.flink.metrics.MetricsAccumulator;
-import org.apache.flink.api.common.accumulators.Accumulator;
-import org.apache.beam.runners.flink.metrics.FlinkMetricContainer;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
-import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
-import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
-import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
-import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.runtime.state.StateSnapshotContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
-import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
-import org.apache.flink.util.SerializedValue;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,7 +41,10 @@ import org.slf4j.LoggerFactory;
  * The asynchronous client of an inference service, in the pipeline's data DAG: it batches
  * elements, sends each batch to the ready instance with the fewest outstanding elements over a
  * gRPC stream, and emits each element's result (or failure) with the element's timestamp, windows,
- * pane and key.
+ * pane and key. Membership, routing, back-pressure, held watermarks, checkpointed elements, metric
+ * reports and the end of input are {@link AbstractClientOperator}'s, shared with the client of
+ * served stages; this class builds the requests (Arrow or coder-encoded model inputs), reads the
+ * answers, keeps the time-outs and retries, and orders the output.
  *
  * <p><b>Threading.</b> Everything runs on the task's mailbox thread: gRPC callbacks only enqueue
  * mails, so the operator's state needs no locks, and a checkpoint sees a consistent picture.
@@ -82,34 +58,21 @@ import org.slf4j.LoggerFactory;
  * element's failure.
  *
  * <p><b>Checkpoints.</b> Every element taken in but not yet emitted (buffered, in flight, waiting,
- * or done but held back for ordering) is in the operator's state; after a restore it is sent
- * again. Results already emitted before the checkpoint are not. Watermarks are held back until
- * every element that arrived before them has been emitted.
+ * or done but held back for ordering) is in the operator's state ({@value #PENDING_STATE}); after
+ * a restore it is sent again. Results already emitted before the checkpoint are not. Watermarks
+ * are held back until every element that arrived before them has been emitted.
  */
-final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Object>>
-    implements OneInputStreamOperator<WindowedValue<Object>, WindowedValue<Object>>, OperatorEventHandler {
+final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.Request, RpcClientOperator.StreamInstance> {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientOperator.class);
-  private static final long TICK_MILLIS = 50;
-  private static final long FINISH_POLL_MILLIS = 5;
-  /** How long finish() waits for the coordinator's {@link ClientEvents.FinishedAck}. */
-  private static final long FINISHED_ACK_TIMEOUT_MILLIS = 30_000;
-  /** How often a subtask waiting for an instance inside a record asks the coordinator. */
-  private static final long MEMBERSHIP_POLL_MILLIS = 100;
-  /** Requests sent again elsewhere because their instance refused them or was lost. */
-  static final String REROUTED_REQUESTS = "rerouted_requests";
-  /** Elements taken in before a checkpoint, not emitted by then, and sent again after a restore. */
-  static final String RESENT_AFTER_RESTORE = "resent_after_restore";
+  /** The name of the list state of elements not yet emitted. */
+  static final String PENDING_STATE = "ainative-rpc-pending";
   /** Counters of the requests sent (re-sends included) in each wire encoding. */
   static final String ARROW_IPC_REQUESTS = "arrow_ipc_requests";
 
   static final String BEAM_CODER_REQUESTS = "beam_coder_requests";
-  private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-  private static final long METRICS_REPORT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final ClientConfig config;
-  private final transient MailboxExecutor mailbox;
-  private final transient OperatorEventGateway coordinator;
 
   private transient InferenceOptions options;
   private transient Coder<Object> modelInputCoder;
@@ -118,35 +81,14 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient @Nullable ArrowElements<Object> arrowInputs;
   private transient @Nullable ArrowElements<Object> arrowOutputs;
   private transient @Nullable RecyclingRootAllocator allocator;
-  private transient ListState<byte[]> pendingState;
-  private transient List<WindowedValue<Object>> restored;
-  /** The metrics since they were last added to the task's accumulator (which adds them up). */
-  private transient MetricsContainerStepMap metricsDelta;
-  private transient MetricsContainerImpl stepMetrics;
-  private transient Accumulator<MetricsContainerStepMap, MetricsContainerStepMap> metricsAccumulator;
-  private transient long metricsReportedNanos;
 
   /** Taken in, not yet emitted, in arrival order. */
   private transient ArrayDeque<Element> unemitted;
-  private transient List<Element> buffer;
-  private transient long bufferEpoch;
+  private transient Batcher<Element> batcher;
   private transient Map<Long, Request> inFlight;
-  private transient ArrayDeque<Request> waiting;
   private transient PriorityQueue<Request> retries;
-  private transient ArrayDeque<HeldWatermark> heldWatermarks;
-  private transient Map<String, Instance> instances;
-  private transient Set<String> gone;
   private transient long nextSeq;
   private transient long nextRequestId;
-  private transient boolean tickScheduled;
-  private transient long picks;
-  private transient boolean closing;
-  private transient boolean finishing;
-  private transient boolean finishedAcked;
-  private transient long membershipVersion;
-  private transient @Nullable CompletableFuture<CoordinationResponse> membershipPoll;
-  private transient long lastMembershipPollNanos;
-  private transient MailboxExecutor anyMail;
   private transient Transcoder toSdk;
   private transient Transcoder resultToWire;
   private transient @Nullable Transcoder failureToWire;
@@ -155,30 +97,13 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   private transient @Nullable Request suspectInFlight;
 
   RpcClientOperator(ClientConfig config, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
+    super(config.stepName, config.metricsNamespace, config.stepName, PENDING_STATE, config.inputWire, mailbox, coordinator);
     this.config = config;
-    this.mailbox = mailbox;
-    this.coordinator = coordinator;
   }
 
   @Override
   @SuppressWarnings("unchecked")
-  public void initializeState(StateInitializationContext context) throws Exception {
-    super.initializeState(context);
-    pendingState =
-        context.getOperatorStateStore()
-            .getListState(new ListStateDescriptor<>("ainative-rpc-pending", BytePrimitiveArraySerializer.INSTANCE));
-    restored = new ArrayList<>();
-    if (context.isRestored()) {
-      for (byte[] bytes : pendingState.get()) {
-        restored.add(CoderUtils.decodeFromByteArray(config.inputWire, bytes));
-      }
-    }
-  }
-
-  @Override
-  @SuppressWarnings("unchecked")
-  public void open() throws Exception {
-    super.open();
+  void openClient() {
     options = config.service.options();
     modelInputCoder = (Coder<Object>) config.service.inputCoder();
     modelOutputCoder = (Coder<Object>) config.service.outputCoder();
@@ -189,193 +114,93 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       arrowOutputs = ArrowElements.of(modelOutputCoder);
       allocator = new RecyclingRootAllocator();
     }
-    anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     toSdk = Transcoder.of(config.inputWire, config.inputSdk);
     resultToWire = Transcoder.of(config.mainSdk, config.mainWire);
     failureToWire = config.failureTag == null ? null : Transcoder.of(config.failureSdk, config.failureWire);
     unemitted = new ArrayDeque<>();
-    buffer = new ArrayList<>();
+    batcher = new Batcher<>(options.maxBatchSize(), Math.max(1, options.maxBatchingDelay().getMillis()), getProcessingTimeService(), this::submit);
     inFlight = new LinkedHashMap<>();
-    waiting = new ArrayDeque<>();
     suspects = new ArrayDeque<>();
     retries = new PriorityQueue<>((a, b) -> Long.compare(a.retryAtNanos, b.retryAtNanos));
-    heldWatermarks = new ArrayDeque<>();
-    instances = new HashMap<>();
-    gone = new HashSet<>();
-    metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
-    if (metricsAccumulator == null) {
-      metricsAccumulator = new MetricsAccumulator();
-      getRuntimeContext().addAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME, metricsAccumulator);
-    }
-    metricsDelta = new MetricsContainerStepMap();
-    stepMetrics = metricsDelta.getContainer(config.stepName);
-    metricsReportedNanos = System.nanoTime();
-    if (!restored.isEmpty()) {
-      LOG.info("{}: re-sending {} element(s) restored from a checkpoint", config.stepName, restored.size());
-      stepMetrics.getCounter(name(RESENT_AFTER_RESTORE)).inc(restored.size());
-      for (WindowedValue<Object> wire : restored) {
-        take(wire);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      super.close();
+    } finally {
+      if (allocator != null) {
+        allocator.close();
+        allocator = null;
       }
-      restored.clear();
-      // At once: a job that is cancelled before the next report would never show the count.
-      reportMetrics();
     }
   }
 
   // ---------------------------------------------------------------- input
 
   @Override
-  public void processElement(StreamRecord<WindowedValue<Object>> record) throws Exception {
-    take(record.getValue());
-    while (unemitted.size() >= config.capacity) {
-      if (hasRoutableInstance()) {
-        mailbox.yield();
-        continue;
-      }
-      // No instance to send to, and pushed news of instances (operator events) cannot arrive
-      // inside this record: ask the coordinator, and keep the time-outs and retries going.
-      pollMembership();
-      if (!mailbox.tryYield()) {
-        housekeeping();
-        Thread.sleep(FINISH_POLL_MILLIS);
-      }
-    }
-  }
-
-  /**
-   * Asks the coordinator for the current membership (at most every {@value
-   * #MEMBERSHIP_POLL_MILLIS} ms) and applies an answer that has arrived. Task thread only.
-   */
-  private void pollMembership() {
-    long now = System.nanoTime();
-    if (membershipPoll != null) {
-      if (!membershipPoll.isDone()) {
-        return;
-      }
-      try {
-        applyMembership(((ClientEvents.MembershipResponse) membershipPoll.join()).membership);
-      } catch (CompletionException | CancellationException e) {
-        LOG.debug("{}: asking the coordinator for instances failed: {}", config.stepName, e.toString());
-      }
-      membershipPoll = null;
-      lastMembershipPollNanos = now;
-    }
-    if (now - lastMembershipPollNanos >= TimeUnit.MILLISECONDS.toNanos(MEMBERSHIP_POLL_MILLIS)) {
-      try {
-        membershipPoll =
-            getContainingTask()
-                .getEnvironment()
-                .getOperatorCoordinatorEventGateway()
-                .sendRequestToCoordinator(getOperatorID(), new SerializedValue<>(new ClientEvents.MembershipRequest()));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException("cannot serialize a membership request", e);
-      }
-    }
-  }
-
-  private boolean hasRoutableInstance() {
-    for (Instance c : instances.values()) {
-      if (c.routable()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private void take(WindowedValue<Object> wire) throws Exception {
+  void take(WindowedValue<Object> wire) throws Exception {
     WindowedValue<Object> element = toSdk.apply(wire);
     Object modelInput = config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
     byte[] payload = arrowInputs == null ? CoderUtils.encodeToByteArray(modelInputCoder, modelInput) : null;
     Element e = new Element(nextSeq++, wire, element, modelInput, payload);
     unemitted.addLast(e);
-    buffer.add(e);
-    if (buffer.size() >= options.maxBatchSize()) {
-      flush();
-    } else if (buffer.size() == 1) {
-      long epoch = bufferEpoch;
-      long now = getProcessingTimeService().getCurrentProcessingTime();
-      getProcessingTimeService().registerTimer(now + Math.max(1, options.maxBatchingDelay().getMillis()), t -> {
-        if (bufferEpoch == epoch) {
-          flush();
-        }
-      });
-    }
+    batcher.add(e);
   }
 
   @Override
-  public void processWatermark(Watermark mark) throws Exception {
-    if (unemitted.isEmpty() && heldWatermarks.isEmpty()) {
-      output.emitWatermark(mark);
-      return;
-    }
-    flush();
-    HeldWatermark last = heldWatermarks.peekLast();
-    if (last != null && last.boundary == nextSeq) {
-      heldWatermarks.pollLast();
-    }
-    heldWatermarks.addLast(new HeldWatermark(nextSeq, mark));
+  void flush() {
+    batcher.flush();
   }
 
   @Override
-  public void finish() throws Exception {
-    // Flink quiesces the operator's timers before finish(): from here on this loop does what the
-    // timers did (flush, time-outs, retries), between the mails that bring answers and membership.
-    finishing = true;
-    flush();
-    while (!unemitted.isEmpty()) {
-      // Operator events (news of instances) come through the task's own mailbox, at the lowest
-      // priority; the operators before this one have finished, so taking any mail is safe here.
-      if (!hasRoutableInstance()) {
-        pollMembership();
-      }
-      if (!mailbox.tryYield() && !(!hasRoutableInstance() && anyMail.tryYield())) {
-        housekeeping();
-        Thread.sleep(FINISH_POLL_MILLIS);
-      }
+  boolean full() {
+    return unemitted.size() >= config.capacity;
+  }
+
+  @Override
+  long watermarkBoundary() {
+    return nextSeq;
+  }
+
+  @Override
+  long oldestUnfinished() {
+    return unemitted.isEmpty() ? Long.MAX_VALUE : unemitted.peekFirst().seq;
+  }
+
+  @Override
+  List<WindowedValue<Object>> unfinishedElements() {
+    List<WindowedValue<Object>> wires = new ArrayList<>(unemitted.size());
+    for (Element e : unemitted) {
+      wires.add(e.wire);
     }
-    releaseWatermarks();
-    reportMetrics();
-    coordinator.sendEventToCoordinator(new ClientEvents.Finished());
-    // Until the coordinator's answer: an event that reached this task after it ended would fail
-    // the task over (and the job, without restarts), though nothing was wrong.
-    long ackDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FINISHED_ACK_TIMEOUT_MILLIS);
-    while (!finishedAcked && System.nanoTime() < ackDeadline) {
-      if (!anyMail.tryYield()) {
-        Thread.sleep(FINISH_POLL_MILLIS);
-      }
-    }
-    if (!finishedAcked) {
-      LOG.warn("{}: no answer from the coordinator to Finished within {} ms; ending anyway", config.stepName, FINISHED_ACK_TIMEOUT_MILLIS);
-    }
-    super.finish();
+    return wires;
   }
 
   // ---------------------------------------------------------------- sending
 
-  private void flush() {
-    bufferEpoch++;
-    if (buffer.isEmpty()) {
-      return;
-    }
-    Request r = new Request(nextRequestId++, buffer);
-    buffer = new ArrayList<>();
-    dispatch(r);
+  private void submit(List<Element> batch) {
+    dispatch(new Request(nextRequestId++, batch));
   }
 
-  private void dispatch(Request r) {
+  @Override
+  void dispatch(Request r) {
     if (r.suspect && suspectInFlight != null && suspectInFlight != r) {
       suspects.addLast(r);
       return;
     }
-    Instance target = pick();
-    if (target == null) {
-      if (r.waitingSinceNanos == 0) {
-        r.waitingSinceNanos = System.nanoTime();
-      }
-      waiting.addLast(r);
-      scheduleTick();
-      return;
+    super.dispatch(r);
+  }
+
+  @Override
+  void onWaiting(Request r) {
+    if (r.waitingSinceNanos == 0) {
+      r.waitingSinceNanos = System.nanoTime();
     }
+  }
+
+  @Override
+  void send(Request r, StreamInstance target) {
     r.waitingSinceNanos = 0;
     r.instance = target;
     r.sentNanos = System.nanoTime();
@@ -409,10 +234,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
       }
     }
     if (r.arrowBatch != null) {
-      stepMetrics.getCounter(name(ARROW_IPC_REQUESTS)).inc();
+      count(ARROW_IPC_REQUESTS, 1);
       return request.setEncoding(Encoding.ARROW_IPC).setArrowBatch(r.arrowBatch).build();
     }
-    stepMetrics.getCounter(name(BEAM_CODER_REQUESTS)).inc();
+    count(BEAM_CODER_REQUESTS, 1);
     request.setEncoding(Encoding.BEAM_CODER);
     for (Element e : r.elements) {
       byte[] payload;
@@ -426,33 +251,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     return request.build();
   }
 
-  /** The ready instance with the fewest outstanding elements; ties go to the one picked longest ago. */
-  private @Nullable Instance pick() {
-    Instance best = null;
-    for (Instance c : instances.values()) {
-      if (c.routable()
-          && (best == null
-              || c.outstanding < best.outstanding
-              || (c.outstanding == best.outstanding && c.lastPicked < best.lastPicked))) {
-        best = c;
-      }
-    }
-    if (best != null) {
-      best.lastPicked = ++picks;
-    }
-    return best;
-  }
-
-  private void dispatchWaiting() {
-    int n = waiting.size();
-    for (int i = 0; i < n && pick() != null; i++) {
-      dispatch(waiting.pollFirst());
-    }
-  }
-
   // ---------------------------------------------------------------- answers
 
-  private void onResponse(Instance from, InferResponse response) throws Exception {
+  private void onResponse(StreamInstance from, InferResponse response) throws Exception {
     Request r = inFlight.get(response.getRequestId());
     if (r == null || r.instance != from) {
       return; // timed out and sent elsewhere already
@@ -461,7 +262,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     from.outstanding -= r.elements.size();
     leftFlight(r);
     // A retired instance (left the membership, e.g. parked) is let go after its last answer.
-    closeIfIdle(from);
+    instances().closeIfIdle(from);
     Status.Code code = Status.fromCodeValue(response.getStatusCode()).getCode();
     if (code == Status.Code.OK) {
       List<Object> arrowOut = null;
@@ -485,8 +286,8 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
         attemptFailed(r, from + " answered " + response.getResultsCount() + " results for " + r.elements.size() + " elements");
         return;
       }
-      stepMetrics.getDistribution(name("inference_request_batch_size")).update(r.elements.size());
-      stepMetrics.getDistribution(name("inference_batch_latency_micro_secs"))
+      metrics().getDistribution(metricName("inference_request_batch_size")).update(r.elements.size());
+      metrics().getDistribution(metricName("inference_batch_latency_micro_secs"))
           .update(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - r.sentNanos));
       long successes = 0;
       if (arrowOut != null) {
@@ -515,31 +316,26 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
           }
         }
       }
-      stepMetrics.getCounter(name("num_inferences")).inc(successes);
+      count("num_inferences", successes);
       emitReady();
     } else if (code == Status.Code.ABORTED) {
-      from.refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
+      from.backOff();
       lost(r, from + " broke while serving the request: " + response.getStatusMessage());
     } else if (code == Status.Code.UNAVAILABLE) {
       // Loading, draining or broken: not this request's fault. Route elsewhere for a while; a
       // draining or broken instance leaves the membership meanwhile.
       LOG.info("{}: {} refused a request ({}); re-routing", config.stepName, from, response.getStatusMessage());
-      from.refusedUntilNanos = System.nanoTime() + REFUSED_BACKOFF_NANOS;
-      stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
-      dispatch(r);
+      reroute(r, from);
     } else {
       attemptFailed(r, from + " failed the request with " + code + ": " + response.getStatusMessage());
     }
   }
 
-  private void onStreamError(Instance from, Throwable error) throws Exception {
+  private void onStreamError(StreamInstance from, Throwable error) throws Exception {
     if (from.dead) {
       return;
     }
-    from.dead = true;
-    instances.remove(from.info.id());
-    gone.add(from.info.id());
-    from.channel.shutdownNow();
+    instances().drop(from);
     List<Request> lost = new ArrayList<>();
     for (Iterator<Request> it = inFlight.values().iterator(); it.hasNext(); ) {
       Request r = it.next();
@@ -561,7 +357,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
    * one at a time, alone.
    */
   private void lost(Request r, String why) throws Exception {
-    stepMetrics.getCounter(name(REROUTED_REQUESTS)).inc();
+    count(REROUTED_REQUESTS, 1);
     if (r.suspect) {
       // An element that crashes every instance it reaches runs out of attempts this way and ends
       // in the failure output.
@@ -589,7 +385,7 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
 
   private void attemptFailed(Request r, String why) throws Exception {
     r.attempts++;
-    stepMetrics.getCounter(name("failed_batches_counter")).inc();
+    count("failed_batches_counter", 1);
     RetryPolicy policy = options.retryPolicy();
     if (r.attempts >= policy.maxAttempts()) {
       LOG.warn("{}: a batch of {} failed after {} attempt(s): {}", config.stepName, r.elements.size(), r.attempts, why);
@@ -662,35 +458,16 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
   }
 
-  private void releaseWatermarks() {
-    long oldest = unemitted.isEmpty() ? Long.MAX_VALUE : unemitted.peekFirst().seq;
-    while (!heldWatermarks.isEmpty() && heldWatermarks.peekFirst().boundary <= oldest) {
-      output.emitWatermark(heldWatermarks.pollFirst().mark);
-    }
-  }
-
   // ---------------------------------------------------------------- time
 
-  private void scheduleTick() {
-    if (tickScheduled || closing || finishing) {
-      return;
-    }
-    tickScheduled = true;
-    long now = getProcessingTimeService().getCurrentProcessingTime();
-    getProcessingTimeService().registerTimer(now + TICK_MILLIS, t -> tick());
+  @Override
+  boolean hasTimedWork() {
+    return !inFlight.isEmpty() || !retries.isEmpty();
   }
 
-  private void tick() throws Exception {
-    tickScheduled = false;
-    housekeeping();
-    if (!inFlight.isEmpty() || !waiting.isEmpty() || !retries.isEmpty()) {
-      scheduleTick();
-    }
-  }
-
-  /** Time-outs, due retries, waiting requests, metrics. */
-  private void housekeeping() throws Exception {
-    long now = System.nanoTime();
+  /** Time-outs of requests in flight and of waiting ones, and due retries. */
+  @Override
+  void expire(long now) throws Exception {
     long timeout = TimeUnit.MILLISECONDS.toNanos(options.requestTimeout().getMillis());
     List<Request> expired = new ArrayList<>();
     for (Iterator<Request> it = inFlight.values().iterator(); it.hasNext(); ) {
@@ -718,58 +495,14 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     while (!retries.isEmpty() && retries.peek().retryAtNanos <= now) {
       dispatch(retries.poll());
     }
-    dispatchWaiting();
-    if (now - metricsReportedNanos > METRICS_REPORT_NANOS) {
-      reportMetrics();
-    }
   }
 
-  // ---------------------------------------------------------------- membership
+  // ---------------------------------------------------------------- instances
 
+  /** Opens the instance's request stream; its answers and its end come back as mails. */
   @Override
-  public void handleOperatorEvent(OperatorEvent event) {
-    if (event instanceof ClientEvents.FinishedAck) {
-      finishedAcked = true;
-      return;
-    }
-    if (!(event instanceof ClientEvents.Membership)) {
-      throw new IllegalArgumentException(config.stepName + ": unknown event " + event);
-    }
-    applyMembership((ClientEvents.Membership) event);
-  }
-
-  /** Connects to new instances and retires those no longer listed, unless {@code m} is stale. */
-  private void applyMembership(ClientEvents.Membership m) {
-    if (m.version <= membershipVersion) {
-      return;
-    }
-    membershipVersion = m.version;
-    List<InstanceInfo> ready = m.instances;
-    Set<String> listed = new HashSet<>();
-    for (InstanceInfo info : ready) {
-      listed.add(info.id());
-      if (!instances.containsKey(info.id()) && !gone.contains(info.id())) {
-        instances.put(info.id(), connect(info));
-        stepMetrics.getGauge(name("load_model_latency_milli_secs")).set(info.loadMillis());
-        stepMetrics.getGauge(name("model_byte_size")).set(info.parameterBytes());
-      }
-    }
-    for (Instance c : new ArrayList<>(instances.values())) {
-      if (!listed.contains(c.info.id())) {
-        c.retired = true;
-        closeIfIdle(c);
-      }
-    }
-    dispatchWaiting();
-  }
-
-  private Instance connect(InstanceInfo info) {
-    ManagedChannel channel =
-        NettyChannelBuilder.forAddress(info.host(), info.port())
-            .usePlaintext()
-            .maxInboundMessageSize(Integer.MAX_VALUE)
-            .build();
-    Instance c = new Instance(info, channel);
+  StreamInstance connect(InstanceInfo info, ManagedChannel channel) {
+    StreamInstance c = new StreamInstance(info, channel);
     c.requests =
         InferenceServiceGrpc.newStub(channel)
             .infer(
@@ -789,72 +522,9 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
                     mail(() -> onStreamError(c, new IllegalStateException("the service closed the stream")), "inference stream end");
                   }
                 });
-    LOG.info("{}: connected to {}", config.stepName, info);
+    metrics().getGauge(metricName("load_model_latency_milli_secs")).set(info.loadMillis());
+    metrics().getGauge(metricName("model_byte_size")).set(info.parameterBytes());
     return c;
-  }
-
-  private void mail(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action, String what) {
-    if (closing) {
-      return;
-    }
-    try {
-      mailbox.execute(action, what);
-    } catch (RejectedExecutionException e) {
-      // the task is shutting down
-    }
-  }
-
-  private void closeIfIdle(Instance c) {
-    if (c.outstanding == 0 && c.retired && !c.dead) {
-      c.dead = true;
-      instances.remove(c.info.id());
-      gone.add(c.info.id());
-      c.requests.onCompleted();
-      c.channel.shutdown();
-    }
-  }
-
-  // ---------------------------------------------------------------- checkpoints
-
-  @Override
-  public void snapshotState(StateSnapshotContext context) throws Exception {
-    super.snapshotState(context);
-    pendingState.clear();
-    List<byte[]> all = new ArrayList<>(unemitted.size());
-    for (Element e : unemitted) {
-      all.add(CoderUtils.encodeToByteArray(config.inputWire, e.wire));
-    }
-    pendingState.update(all);
-  }
-
-  @Override
-  public void close() throws Exception {
-    closing = true;
-    if (instances != null) {
-      for (Instance c : instances.values()) {
-        c.channel.shutdownNow();
-      }
-      instances.clear();
-    }
-    if (allocator != null) {
-      allocator.close();
-      allocator = null;
-    }
-    super.close();
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  /** Adds the metrics since the last report to the task's accumulator (what the result reads). */
-  private void reportMetrics() {
-    metricsAccumulator.add(metricsDelta);
-    metricsDelta = new MetricsContainerStepMap();
-    stepMetrics = metricsDelta.getContainer(config.stepName);
-    metricsReportedNanos = System.nanoTime();
-  }
-
-  private MetricName name(String metric) {
-    return MetricName.named(config.metricsNamespace, metric);
   }
 
   /** One element, from arrival to emission. */
@@ -896,10 +566,10 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
   }
 
   /** One batch sent as one gRPC request; re-sent whole on retry. */
-  private static final class Request {
+  static final class Request {
     final long id;
     final List<Element> elements;
-    @Nullable Instance instance;
+    @Nullable StreamInstance instance;
     long sentNanos;
     long waitingSinceNanos;
     long retryAtNanos;
@@ -916,40 +586,18 @@ final class RpcClientOperator extends AbstractStreamOperator<WindowedValue<Objec
     }
   }
 
-  /** A connection to one instance. */
-  private static final class Instance {
-    final InstanceInfo info;
-    final ManagedChannel channel;
+  /** A connection to one instance, with the stream its requests go on. */
+  static final class StreamInstance extends InstancePool.Instance {
     StreamObserver<InferRequest> requests;
-    int outstanding;
-    boolean retired;
-    long refusedUntilNanos;
-    long lastPicked;
-    boolean dead;
 
-    Instance(InstanceInfo info, ManagedChannel channel) {
-      this.info = info;
-      this.channel = channel;
-      this.refusedUntilNanos = System.nanoTime();
-    }
-
-    boolean routable() {
-      return !retired && !dead && System.nanoTime() - refusedUntilNanos >= 0;
+    StreamInstance(InstanceInfo info, ManagedChannel channel) {
+      super(info, channel);
     }
 
     @Override
-    public String toString() {
-      return info.toString();
-    }
-  }
-
-  private static final class HeldWatermark {
-    final long boundary;
-    final Watermark mark;
-
-    HeldWatermark(long boundary, Watermark mark) {
-      this.boundary = boundary;
-      this.mark = mark;
+    void close() {
+      requests.onCompleted();
+      channel.shutdown();
     }
   }
 }

@@ -128,13 +128,13 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
         LOG.warn("{}: ignoring {} from subtask {} that has no registered reader", spec, r, subtaskId);
         return;
       }
-      if (!t.wanted || r.generation != t.generation) {
+      if (!t.wanted || r.generation() != t.generation) {
         LOG.info("{}: ignoring {} from subtask {}: it is to be parked, or activated again", spec, r, subtaskId);
         return;
       }
       InstanceInfo instance =
-          new InstanceInfo(subtaskId, attempt, r.generation, r.host, r.port, r.capacity, r.loadMillis, r.parameterBytes);
-      LOG.info("{}: {} is ready (model loaded in {} ms)", spec, instance, r.loadMillis);
+          new InstanceInfo(subtaskId, attempt, r.generation(), r.host(), r.port(), r.capacity(), r.loadMillis(), r.parameterBytes());
+      LOG.info("{}: {} is ready (model loaded in {} ms)", spec, instance, r.loadMillis());
       t.state = ServiceStatus.State.READY;
       ready.put(subtaskId, instance);
       publish();
@@ -143,18 +143,18 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
         publish();
       }
     } else if (event instanceof ServiceEvents.Served) {
-      t.requests = ((ServiceEvents.Served) event).requests;
+      t.requests = ((ServiceEvents.Served) event).requests();
     } else if (event instanceof ServiceEvents.Parked) {
       ServiceEvents.Parked p = (ServiceEvents.Parked) event;
       LOG.info("{}: subtask {} {}", spec, subtaskId, p);
-      if (p.generation == t.generation && !t.wanted) {
+      if (p.generation() == t.generation && !t.wanted) {
         t.state = ServiceStatus.State.PARKED;
-        t.modelLoaded = !p.modelFreed;
-        t.lastDrainMillis = p.drainMillis;
-        t.lastDrainWithinBound = p.drainedWithinBound;
+        t.modelLoaded = !p.modelFreed();
+        t.lastDrainMillis = p.drainMillis();
+        t.lastDrainWithinBound = p.drainedWithinBound();
       }
     } else if (event instanceof ServiceEvents.ModelFreed) {
-      if (((ServiceEvents.ModelFreed) event).generation == t.generation && t.state == ServiceStatus.State.PARKED) {
+      if (((ServiceEvents.ModelFreed) event).generation() == t.generation && t.state == ServiceStatus.State.PARKED) {
         t.modelLoaded = false;
       }
     } else {

@@ -224,9 +224,9 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
     } else if (finishRequested || finished) {
       // Finishing: activating or parking no longer matters.
     } else if (event instanceof ServiceEvents.Activate) {
-      activate(((ServiceEvents.Activate) event).generation);
+      activate(((ServiceEvents.Activate) event).generation());
     } else if (event instanceof ServiceEvents.Park) {
-      park(((ServiceEvents.Park) event).generation);
+      park(((ServiceEvents.Park) event).generation());
     } else {
       throw new IllegalArgumentException(spec + ": unknown event " + event + " for subtask " + context.getIndexOfSubtask());
     }

@@ -28,7 +28,9 @@
  * Python {@code RunInference} with a Python model handler): the readers ({@link
  * StageServiceReader}) host the stage's SDK environment through Beam's {@code
  * DefaultJobBundleFactory} and run one bundle per request; the client ({@link StageClientOperator})
- * sends batches of windowed elements and emits a batch's outputs once its request succeeded.
+ * sends batches of windowed elements and emits a batch's outputs once its request succeeded. Both
+ * clients are {@link AbstractClientOperator}s: membership, routing, back-pressure, held watermarks,
+ * checkpointed elements, metrics and the end of input are written once there.
  */
 @Internal
 package io.ainative.runner.rpc;
