@@ -43,9 +43,10 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
 
   @Description(
       "PyTorch intra-op threads of each model copy in an inference service; 0 (default): the"
-          + " machine's cores divided by the copies per instance. A small model on CPU gains little"
-          + " from more than one (the demo's CNN: 15,689 images/s with 2 threads, 14,900 with 1,"
-          + " benchmarks/README.md), and the spare core then serves the rest of the pipeline.")
+          + " machine's cores divided by the copies per instance. In a pipeline the copies' threads"
+          + " share the cores with everything else, and idle intra-op threads then waste CPU: on 2"
+          + " cores the demo's CNN served 24,330 images/s with 2 copies of 1 thread, 22,531 with 1"
+          + " copy of 2 threads at nearly twice the CPU per image (benchmarks/README.md).")
   @Default.Integer(0)
   int getInferenceIntraOpThreads();
 
