@@ -34,8 +34,9 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   @Description(
       "Elements each subtask of a RunInference client takes in (buffered, in flight, or waiting to"
           + " be emitted) before it pushes back on its input, like the capacity of Flink's async"
-          + " I/O. 0 chooses max(2, 4 x instances) x the maximum batch size. Every one of them is"
-          + " in the checkpoint and sent again after a restore.")
+          + " I/O. 0 chooses max(2, 4 x instances) x the maximum batch size, and 4 x the maximum"
+          + " batch size per routable instance while a scaled-up service has more. Every one of"
+          + " them is in the checkpoint and sent again after a restore.")
   @Default.Integer(0)
   int getInferenceClientCapacity();
 

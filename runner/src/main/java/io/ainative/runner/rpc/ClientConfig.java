@@ -26,8 +26,16 @@ final class ClientConfig implements Serializable {
   final @Nullable Coder<WindowedValue<Object>> failureWire;
   final @Nullable Coder<WindowedValue<Object>> failureSdk;
   final @Nullable OutputTag<WindowedValue<Object>> failureTag;
-  /** Elements in flight (buffered, sent, or waiting to be emitted) per subtask before it blocks. */
+  /**
+   * Elements in flight (buffered, sent, or waiting to be emitted) per subtask before it blocks: at
+   * least this many, and {@link #capacityPerInstance} per routable instance when that is more.
+   */
   final int capacity;
+  /**
+   * How much capacity each routable instance adds, so that a service scaled up is kept busy; 0 when
+   * the user fixed the capacity ({@code --inferenceClientCapacity}).
+   */
+  final int capacityPerInstance;
   /** How batches travel to the service ({@code --inferenceWireEncoding}). */
   final WireEncoding wireEncoding;
 
@@ -44,6 +52,7 @@ final class ClientConfig implements Serializable {
       @Nullable Coder<WindowedValue<Object>> failureSdk,
       @Nullable OutputTag<WindowedValue<Object>> failureTag,
       int capacity,
+      int capacityPerInstance,
       WireEncoding wireEncoding) {
     this.service = service;
     this.stepName = stepName;
@@ -57,6 +66,7 @@ final class ClientConfig implements Serializable {
     this.failureSdk = failureSdk;
     this.failureTag = failureTag;
     this.capacity = capacity;
+    this.capacityPerInstance = capacityPerInstance;
     this.wireEncoding = wireEncoding;
   }
 }

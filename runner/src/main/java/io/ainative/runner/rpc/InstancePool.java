@@ -91,6 +91,17 @@ final class InstancePool<I extends InstancePool.Instance> {
     return best;
   }
 
+  /** How many instances are routable now. */
+  int routable() {
+    int n = 0;
+    for (I c : instances.values()) {
+      if (c.routable()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   boolean hasRoutable() {
     for (I c : instances.values()) {
       if (c.routable()) {

@@ -155,7 +155,16 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
 
   @Override
   boolean full() {
-    return unemitted.size() >= config.capacity;
+    return unemitted.size() >= capacity();
+  }
+
+  /** The configured capacity, or more while more instances are routable than the service started with. */
+  private int capacity() {
+    return capacity(config.capacity, config.capacityPerInstance, instances().routable());
+  }
+
+  static int capacity(int floor, int perInstance, int routable) {
+    return Math.max(floor, perInstance * routable);
   }
 
   @Override
@@ -479,8 +488,11 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
       }
     }
     for (Request r : expired) {
+      StreamInstance from = r.instance;
       leftFlight(r);
-      attemptFailed(r, r.instance + " did not answer within " + options.requestTimeout());
+      attemptFailed(r, from + " did not answer within " + options.requestTimeout());
+      // a retired instance whose last request timed out is let go as if it had answered
+      instances().closeIfIdle(from);
     }
     int n = waiting.size();
     for (int i = 0; i < n; i++) {

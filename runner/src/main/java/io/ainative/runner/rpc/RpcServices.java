@@ -203,6 +203,7 @@ public final class RpcServices {
             failureSdk,
             failureTag,
             capacity,
+            asked > 0 ? 0 : CAPACITY_BATCHES_PER_INSTANCE * options.maxBatchSize(),
             pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceWireEncoding());
 
     SingleOutputStreamOperator<WindowedValue<Object>> client =
