@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
  * pipeline's start and teardown can be left out). Linux only; elsewhere it reports nothing.
  * Resolution: one clock tick (10 ms) per thread, and 100 ms at both ends.
  */
-final class ThreadCpu implements AutoCloseable {
+final class ThreadCpu {
   private static final Path TASKS = Path.of("/proc/self/task");
   private static final double TICK_MICROS = 10_000; // USER_HZ = 100 on Linux
 
@@ -154,13 +154,6 @@ final class ThreadCpu implements AutoCloseable {
       lines.add(String.format(Locale.ROOT, "| %s | (other threads) | %.1f | %.0f%% |", run, rest / elements, 100 * rest / total));
     }
     return lines;
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    if (running) {
-      stop();
-    }
   }
 
 }
