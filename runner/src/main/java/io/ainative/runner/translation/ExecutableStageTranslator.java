@@ -145,6 +145,27 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
               keySelector,
               userStates,
               windowExpirationFamilies);
+    } else if (splittable) {
+      // Beam's operator, with the residuals of SDF self-checkpoints in one keyed state.
+      operator =
+          new SplittableStageOperator<>(
+              transform.getUniqueName(),
+              inputCoder,
+              new HashMap<>(),
+              mainTag,
+              additionalTags,
+              new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
+              sideInputs.viewsByUnionTag,
+              sideInputs.views(),
+              sideInputs.viewsById,
+              context.getPipelineOptions(),
+              stage,
+              context.getJobInfo(),
+              FlinkExecutableStageContextFactory.getInstance(),
+              tagByCollection,
+              PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
+              keyCoder,
+              keySelector);
     } else {
       operator =
           new ExecutableStageDoFnOperator<>(
