@@ -318,7 +318,12 @@ public class RpcOperatorITCase {
     assertThat("every input has a result", RESULTS.size(), equalTo(n));
     assertThat("no input has two", DELIVERIES.get(), equalTo(n));
     assertThat("the REST API was read while the job ran", seen.size(), greaterThan(0));
-    assertThat("the service region restarted", JobVertices.highestAttempt(seen, "inference service"), greaterThanOrEqualTo(1));
+    // The REST API shows attempt 1 while the restarted instance runs, which can be too short for a
+    // poll every 100 ms on a loaded machine; the restarted instance also warms its model up again.
+    assertThat(
+        "the service region restarted (attempt 1 seen over REST, or a warm-up after the crash)",
+        JobVertices.highestAttempt(seen, "inference service") >= 1 || REWARMED_NANOS.get() != 0,
+        equalTo(true));
     for (String vertex : seen.get(seen.size() - 1).attempts.keySet()) {
       if (!vertex.contains("inference service")) {
         assertThat("attempt of pipeline vertex " + vertex, JobVertices.highestAttempt(seen, vertex), equalTo(0));
