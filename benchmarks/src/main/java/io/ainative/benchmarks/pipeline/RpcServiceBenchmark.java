@@ -229,7 +229,7 @@ public final class RpcServiceBenchmark {
                     throw new IllegalStateException(e);
                   }
                 },
-                "java");
+                "model-alone-" + callers.size());
         t.start();
         callers.add(t);
       }

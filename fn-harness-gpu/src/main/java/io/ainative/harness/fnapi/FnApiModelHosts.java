@@ -199,11 +199,6 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
     };
   }
 
-  /** Batches parked for a harness in this JVM and not yet taken back (0 between batches). */
-  public static int parkedBatches() {
-    return BatchExchange.parked();
-  }
-
   private byte[] run(byte[] frame) {
     AtomicReference<byte[]> result = new AtomicReference<>();
     OutputReceiverFactory outputs =

@@ -59,7 +59,7 @@ public class FnApiModelHostsITCase {
       hosts.close();
     }
     assertEquals("model copies left in the SDK harness", 0, HostedModelFn.liveInJvm());
-    assertEquals("batches left parked", 0, FnApiModelHosts.parkedBatches());
+    assertEquals("batches left parked", 0, BatchExchange.parked());
   }
 
   private static float[] vector(float first, int width) {
@@ -89,7 +89,7 @@ public class FnApiModelHostsITCase {
         assertArrayEquals(batch.get(i), outcomes.get(i).output(), 0f);
       }
     }
-    assertEquals(0, FnApiModelHosts.parkedBatches());
+    assertEquals(0, BatchExchange.parked());
   }
 
   @Test

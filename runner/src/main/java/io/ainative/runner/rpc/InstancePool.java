@@ -103,12 +103,7 @@ final class InstancePool<I extends InstancePool.Instance> {
   }
 
   boolean hasRoutable() {
-    for (I c : instances.values()) {
-      if (c.routable()) {
-        return true;
-      }
-    }
-    return false;
+    return routable() > 0;
   }
 
   /** Lets {@code c} go if it left the membership (e.g. parked) and has answered everything it was sent. */

@@ -37,7 +37,8 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * Translates a fused executable stage ({@link NativeUrns#EXECUTABLE_STAGE}) to Beam's {@link
- * ExecutableStageDoFnOperator}, which runs the stage's bundles in the SDK harness.
+ * ExecutableStageDoFnOperator} (as {@link StageOperator}, or {@link StatefulStageOperator} for
+ * state the runner serves itself), which runs the stage's bundles in the SDK harness.
  *
  * <p>The runner's own version of this translation, so that it can fix what Beam 2.62's does
  * wrong (side-input views whose coder cannot snapshot their state, see {@link
@@ -145,30 +146,10 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
               keySelector,
               userStates,
               windowExpirationFamilies);
-    } else if (splittable) {
-      // Beam's operator, with the residuals of SDF self-checkpoints in one keyed state.
-      operator =
-          new SplittableStageOperator<>(
-              transform.getUniqueName(),
-              inputCoder,
-              new HashMap<>(),
-              mainTag,
-              additionalTags,
-              new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
-              sideInputs.viewsByUnionTag,
-              sideInputs.views(),
-              sideInputs.viewsById,
-              context.getPipelineOptions(),
-              stage,
-              context.getJobInfo(),
-              FlinkExecutableStageContextFactory.getInstance(),
-              tagByCollection,
-              PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
-              keyCoder,
-              keySelector);
     } else {
+      // Beam's operator; a splittable stage keeps its SDF self-checkpoints' residuals in one state.
       operator =
-          new ExecutableStageDoFnOperator<>(
+          new StageOperator<>(
               transform.getUniqueName(),
               inputCoder,
               new HashMap<>(),
@@ -185,7 +166,8 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
               tagByCollection,
               PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
               keyCoder,
-              keySelector);
+              keySelector,
+              splittable);
     }
 
     CoderTypeInformation<WindowedValue<Object>> mainType =

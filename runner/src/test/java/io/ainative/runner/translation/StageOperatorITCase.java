@@ -22,7 +22,7 @@ import org.junit.Test;
  * residual used to register a keyed state of its own in Flink and stay there; now the residuals
  * share one state, and a residual whose timer fired is gone.
  */
-public class SplittableStageOperatorITCase {
+public class StageOperatorITCase {
   static final AtomicLong READ = new AtomicLong();
 
   static final class CountRead extends DoFn<Long, Void> {
@@ -35,8 +35,8 @@ public class SplittableStageOperatorITCase {
   @Test
   public void selfCheckpointsOfAnUnboundedRead_leaveBoundedKeyedState() throws Exception {
     READ.set(0);
-    long residualsBefore = SplittableStageOperator.RESIDUALS_WRITTEN.get();
-    SplittableStageOperator.entriesAtLastClose = -1;
+    long residualsBefore = StageOperator.RESIDUALS_WRITTEN.get();
+    StageOperator.entriesAtLastClose = -1;
     AiNativeFlinkPipelineOptions options = PipelineOptionsFactory.create().as(AiNativeFlinkPipelineOptions.class);
     options.setRunner(AiNativeFlinkRunner.class);
     options.setFlinkMaster("[local]");
@@ -48,7 +48,7 @@ public class SplittableStageOperatorITCase {
     PipelineResult result = p.run();
     try {
       long deadline = System.nanoTime() + 60_000_000_000L;
-      while ((READ.get() < 100 || SplittableStageOperator.RESIDUALS_WRITTEN.get() - residualsBefore < 1_000)
+      while ((READ.get() < 100 || StageOperator.RESIDUALS_WRITTEN.get() - residualsBefore < 1_000)
           && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
@@ -57,14 +57,14 @@ public class SplittableStageOperatorITCase {
     }
     result.waitUntilFinish();
 
-    long residuals = SplittableStageOperator.RESIDUALS_WRITTEN.get() - residualsBefore;
+    long residuals = StageOperator.RESIDUALS_WRITTEN.get() - residualsBefore;
     assertThat("elements read", READ.get(), greaterThan(99L));
     assertThat("residuals kept by the splittable stage", residuals, greaterThan(999L));
-    assertThat("the splittable stage closed on the heap backend", SplittableStageOperator.entriesAtLastClose >= 0, is(true));
+    assertThat("the splittable stage closed on the heap backend", StageOperator.entriesAtLastClose >= 0, is(true));
     // One cell and one counter per residual still waiting for its timer; each residual used to stay.
     assertThat(
         "keyed state entries left after " + residuals + " residuals",
-        (long) SplittableStageOperator.entriesAtLastClose,
+        (long) StageOperator.entriesAtLastClose,
         lessThan(100L));
   }
 }

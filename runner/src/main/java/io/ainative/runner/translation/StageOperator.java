@@ -35,8 +35,9 @@ import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The operator of a splittable stage (an SDF's process step): Beam's {@link
- * ExecutableStageDoFnOperator} with the residuals of its self-checkpoints kept in one keyed state.
+ * The operator of an executable stage without runner-served user state: Beam's {@link
+ * ExecutableStageDoFnOperator}, and for a splittable stage (an SDF's process step) with the
+ * residuals of its self-checkpoints kept in one keyed state.
  *
  * <p>Beam 2.62's {@link StateAndTimerBundleCheckpointHandler} keeps each residual that the SDK
  * returns (an unbounded read does so every bundle) in a value state named after that checkpoint
@@ -49,7 +50,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * for it and is cleared when the last one fired, so a finished restriction leaves nothing behind.
  * The timers keep their own names.
  */
-final class SplittableStageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<InputT, OutputT> {
+final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<InputT, OutputT> {
   private static final long serialVersionUID = 1L;
   static final String RESIDUAL_STATE = StateAndTimerBundleCheckpointHandler.SDF_PREFIX + ":residual";
   /** How many timers of the same residual key and window are still to fire. */
@@ -58,13 +59,14 @@ final class SplittableStageOperator<InputT, OutputT> extends ExecutableStageDoFn
 
   /** Residuals written in this JVM (a diagnostic, read by tests). */
   static final AtomicLong RESIDUALS_WRITTEN = new AtomicLong();
-  /** Keyed state entries of the last operator to close in this JVM, on the heap backend; -1 if none. */
+  /** Keyed state entries of the last splittable stage to close in this JVM, on the heap backend; -1 if none. */
   static volatile int entriesAtLastClose = -1;
 
+  private final boolean splittable;
   private final SerializablePipelineOptions options;
   private final Coder<?> elementKeyCoder;
 
-  SplittableStageOperator(
+  StageOperator(
       String stepName,
       Coder<WindowedValue<InputT>> windowedInputCoder,
       Map<TupleTag<?>, Coder<?>> outputCoders,
@@ -81,7 +83,8 @@ final class SplittableStageOperator<InputT, OutputT> extends ExecutableStageDoFn
       Map<String, TupleTag<?>> outputMap,
       WindowingStrategy windowingStrategy,
       Coder keyCoder,
-      KeySelector<WindowedValue<InputT>, ?> keySelector) {
+      KeySelector<WindowedValue<InputT>, ?> keySelector,
+      boolean splittable) {
     super(
         stepName,
         windowedInputCoder,
@@ -100,6 +103,7 @@ final class SplittableStageOperator<InputT, OutputT> extends ExecutableStageDoFn
         windowingStrategy,
         keyCoder,
         keySelector);
+    this.splittable = splittable;
     this.options = new SerializablePipelineOptions(options);
     this.elementKeyCoder = keyCoder;
   }
@@ -109,7 +113,7 @@ final class SplittableStageOperator<InputT, OutputT> extends ExecutableStageDoFn
   @SuppressWarnings({"unchecked", "rawtypes"})
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    if (keyedStateInternals != null) {
+    if (splittable && keyedStateInternals != null) {
       keyedStateInternals = new ResidualStateInternals((KeyedStateBackend) getKeyedStateBackend(), elementKeyCoder, options);
     }
   }
@@ -117,7 +121,7 @@ final class SplittableStageOperator<InputT, OutputT> extends ExecutableStageDoFn
   @Override
   public void close() throws Exception {
     KeyedStateBackend<?> backend = getKeyedStateBackend();
-    if (backend instanceof HeapKeyedStateBackend) {
+    if (splittable && backend instanceof HeapKeyedStateBackend) {
       entriesAtLastClose = ((HeapKeyedStateBackend<?>) backend).numKeyValueStateEntries();
     }
     super.close();
