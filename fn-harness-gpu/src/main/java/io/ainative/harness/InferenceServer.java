@@ -23,6 +23,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,9 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -257,7 +260,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       inputs = new ArrayList<>(request.getElementsCount());
       for (int i = 0; i < request.getElementsCount(); i++) {
         try {
-          inputs.add(CoderUtils.decodeFromByteArray(inputCoder, request.getElements(i).toByteArray()));
+          inputs.add(decode(request.getElements(i)));
         } catch (Exception e) {
           return done(
               error(
@@ -312,6 +315,21 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
               }
               return request.getEncoding() == Encoding.ARROW_IPC ? arrowAnswer(request, outcomes) : coderAnswer(request, outcomes);
             });
+  }
+
+  /**
+   * One element, decoded from the request's bytes where they lie (no copy into an array first), in
+   * the outer context as the client encoded it; bytes left over are an error, as for {@link
+   * CoderUtils#decodeFromByteArray}.
+   */
+  @SuppressWarnings("deprecation") // the outer context is the format: Coder.decode(InputStream) reads nested
+  private InputT decode(ByteString bytes) throws IOException {
+    InputStream in = bytes.newInput();
+    InputT value = inputCoder.decode(in, Coder.Context.OUTER);
+    if (in.available() != 0) {
+      throw new CoderException(in.available() + " unexpected extra bytes after decoding " + value);
+    }
+    return value;
   }
 
   private InferResponse coderAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
@@ -386,7 +404,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     if (outcome.isSuccess()) {
       try {
         return ElementResult.newBuilder()
-            .setOutput(ByteString.copyFrom(CoderUtils.encodeToByteArray(outputCoder, outcome.output())))
+            .setOutput(UnsafeByteOperations.unsafeWrap(CoderUtils.encodeToByteArray(outputCoder, outcome.output())))
             .build();
       } catch (Exception e) {
         return failure("post-process", e);

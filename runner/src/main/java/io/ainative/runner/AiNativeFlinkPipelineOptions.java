@@ -75,6 +75,17 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceWireEncoding(io.ainative.runner.rpc.WireEncoding encoding);
 
   @Description(
+      "Whether an inference client reaches a service instance that runs in its own JVM (the"
+          + " embedded cluster, or the same TaskManager) through gRPC's in-process transport, which"
+          + " hands requests and answers over as objects, instead of over loopback TCP. Instances"
+          + " elsewhere are always reached by their port. The service stays its own task and region"
+          + " either way.")
+  @Default.Boolean(true)
+  boolean getInferenceInProcess();
+
+  void setInferenceInProcess(boolean inProcess);
+
+  @Description(
       "The most instances each inference service can scale to while the job runs"
           + " (AiNativePipelineResult#scaleService). Flink 1.19 cannot change a vertex's parallelism"
           + " without restarting the job, so every service reserves this many tasks (and task"

@@ -19,7 +19,8 @@ import org.apache.beam.sdk.coders.StructuredCoder;
 public final class InferenceResultCoder<InputT, OutputT>
     extends StructuredCoder<InferenceResult<InputT, OutputT>> {
   private static final long serialVersionUID = 1L;
-  static final int VERSION = 1;
+  /** The format version this coder writes first (see the class comment). */
+  public static final int VERSION = 1;
 
   private final Coder<InputT> inputCoder;
   private final Coder<OutputT> outputCoder;

@@ -136,7 +136,7 @@ public final class RpcServiceBenchmark {
     }
     if (cpu) {
       System.out.println();
-      System.out.println("CPU by thread (name with digits as #), from the first input to the last result:");
+      System.out.println("CPU by thread (name with digits as #); pipelines over their second half, the model alone over its run:");
       System.out.println();
       System.out.println("| run | threads | CPU us/element | share |");
       System.out.println("| --- | --- | ---: | ---: |");
@@ -315,7 +315,8 @@ public final class RpcServiceBenchmark {
               "--experiments=data_buffer_size_limit=16000000",
               "--inferenceWireEncoding=" + wire[0],
               "--inferenceExecution=" + (wire.length > 1 ? wire[1] : "DIRECT"),
-              "--inferenceIntraOpThreads=" + (wire.length > 3 ? wire[3] : "0"));
+              "--inferenceIntraOpThreads=" + (wire.length > 3 ? wire[3] : "0"),
+              "--inferenceInProcess=" + (wire.length > 4 ? wire[4] : "true"));
       copies = wire.length > 2 ? Integer.parseInt(wire[2]) : 1;
     } else {
       FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
@@ -336,13 +337,42 @@ public final class RpcServiceBenchmark {
         .setCoder(FloatArrayCoder.of())
         .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch).withModelCopies(copies))
         .apply(ParDo.of(new Count<OutputT>()));
-    ThreadCpu threads = cpu ? ThreadCpu.between(() -> FIRST.get() != 0, () -> COUNT.get() >= n) : null;
+    // Over the second half, as the second-half rate: the first pays for the JIT's compiling of
+    // every path (up to a core for 10 s and more), which a long-running job pays once.
+    ThreadCpu threads = cpu ? ThreadCpu.between(() -> HALF_AT.get() != 0, () -> COUNT.get() >= n) : null;
     long start = System.nanoTime();
+    // Results per second over the run, so a slow start (the service's model load and warm-up, the
+    // JIT) shows apart from the steady rate.
+    List<Long> perSecond = new ArrayList<>();
+    Thread timeline =
+        new Thread(
+            () -> {
+              long seen = 0;
+              try {
+                while (true) {
+                  Thread.sleep(1000);
+                  long c = COUNT.get();
+                  synchronized (perSecond) {
+                    perSecond.add(c - seen);
+                  }
+                  seen = c;
+                }
+              } catch (InterruptedException e) {
+                // the run ended
+              }
+            },
+            "results-timeline");
+    timeline.setDaemon(true);
+    timeline.start();
     PipelineResult result = p.run();
     PipelineResult.State state = result.waitUntilFinish();
+    timeline.interrupt();
+    synchronized (perSecond) {
+      System.out.println(runner + " " + spec.modelName() + ": results per second from submission: " + perSecond);
+    }
     if (threads != null) {
       try {
-        CPU_ROWS.addAll(ThreadCpu.table(runner + " " + spec.modelName(), threads.stop(), n, 8));
+        CPU_ROWS.addAll(ThreadCpu.table(runner + " " + spec.modelName(), threads.stop(), n - n / 2, 8));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

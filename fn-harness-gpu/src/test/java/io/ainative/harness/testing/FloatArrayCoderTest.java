@@ -70,6 +70,16 @@ public class FloatArrayCoderTest {
   }
 
   @Test
+  public void truncatedInput_pastTheFirstChunk_countsEveryByteRead() throws Exception {
+    float[] large = new float[10_000]; // the coder converts 4,096 floats at a time
+    byte[] bytes = encode(large);
+    byte[] truncated = Arrays.copyOf(bytes, bytes.length - 5);
+    EOFException e =
+        assertThrows(EOFException.class, () -> CODER.decode(new ByteArrayInputStream(truncated)));
+    assertThat(e.getMessage(), containsString("10000 values ended after 39995 of 40000 bytes"));
+  }
+
+  @Test
   public void lengthBeyondAnArray_isACoderException() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     VarInt.encode(Integer.MAX_VALUE, out);

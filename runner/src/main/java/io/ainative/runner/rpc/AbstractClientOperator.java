@@ -175,6 +175,11 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
   /** Connects the client to a newly listed instance over {@code channel}. */
   abstract I connect(InstanceInfo info, ManagedChannel channel);
 
+  /** Whether an instance in this JVM is reached in process (see {@link LocalEndpoints}). */
+  boolean inProcessTransport() {
+    return false;
+  }
+
   /** Sends {@code r} to {@code target}, a routable instance. */
   abstract void send(R r, I target);
 
@@ -210,7 +215,7 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     waiting = new ArrayDeque<>();
     heldWatermarks = new ArrayDeque<>();
-    instances = new InstancePool<>(this::connect, log, description);
+    instances = new InstancePool<>(this::connect, inProcessTransport(), log, description);
     metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
     if (metricsAccumulator == null) {
       metricsAccumulator = new MetricsAccumulator();

@@ -38,6 +38,8 @@ final class ClientConfig implements Serializable {
   final int capacityPerInstance;
   /** How batches travel to the service ({@code --inferenceWireEncoding}). */
   final WireEncoding wireEncoding;
+  /** Whether an instance in the client's JVM is reached in process ({@code --inferenceInProcess}). */
+  final boolean inProcess;
 
   ClientConfig(
       ServiceSpec service,
@@ -53,7 +55,8 @@ final class ClientConfig implements Serializable {
       @Nullable OutputTag<WindowedValue<Object>> failureTag,
       int capacity,
       int capacityPerInstance,
-      WireEncoding wireEncoding) {
+      WireEncoding wireEncoding,
+      boolean inProcess) {
     this.service = service;
     this.stepName = stepName;
     this.metricsNamespace = metricsNamespace;
@@ -68,5 +71,6 @@ final class ClientConfig implements Serializable {
     this.capacity = capacity;
     this.capacityPerInstance = capacityPerInstance;
     this.wireEncoding = wireEncoding;
+    this.inProcess = inProcess;
   }
 }

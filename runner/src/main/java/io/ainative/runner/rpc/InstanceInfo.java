@@ -2,6 +2,7 @@ package io.ainative.runner.rpc;
 
 import java.io.Serializable;
 import java.util.Objects;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * A ready instance of a service: where to reach it and which task attempt runs it. Two
@@ -21,6 +22,7 @@ public final class InstanceInfo implements Serializable {
   private final long loadMillis;
   private final long parameterBytes;
   private final int generation;
+  private final @Nullable String localName;
 
   public InstanceInfo(int subtask, int attempt, String host, int port, int capacity, long loadMillis, long parameterBytes) {
     this(subtask, attempt, 0, host, port, capacity, loadMillis, parameterBytes);
@@ -32,6 +34,20 @@ public final class InstanceInfo implements Serializable {
    */
   public InstanceInfo(
       int subtask, int attempt, int generation, String host, int port, int capacity, long loadMillis, long parameterBytes) {
+    this(subtask, attempt, generation, host, port, capacity, loadMillis, parameterBytes, null);
+  }
+
+  private InstanceInfo(
+      int subtask,
+      int attempt,
+      int generation,
+      String host,
+      int port,
+      int capacity,
+      long loadMillis,
+      long parameterBytes,
+      @Nullable String localName) {
+    this.localName = localName;
     this.generation = generation;
     this.subtask = subtask;
     this.attempt = attempt;
@@ -81,6 +97,16 @@ public final class InstanceInfo implements Serializable {
 
   public long parameterBytes() {
     return parameterBytes;
+  }
+
+  /** This instance, also reachable in process under {@code name} by clients in its JVM. */
+  public InstanceInfo withLocalName(@Nullable String name) {
+    return new InstanceInfo(subtask, attempt, generation, host, port, capacity, loadMillis, parameterBytes, name);
+  }
+
+  /** The instance's in-process endpoint ({@link LocalEndpoints}), or null: reach it by its port. */
+  public @Nullable String localName() {
+    return localName;
   }
 
   @Override

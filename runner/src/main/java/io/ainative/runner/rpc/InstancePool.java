@@ -1,6 +1,7 @@
 package io.ainative.runner.rpc;
 
 import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +29,8 @@ final class InstancePool<I extends InstancePool.Instance> {
   private static final long REFUSED_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final BiFunction<InstanceInfo, ManagedChannel, I> connector;
+  /** Whether an instance serving in this JVM is reached in process rather than by its port. */
+  private final boolean inProcess;
   private final Logger log;
   private final String description;
   private final Map<String, I> instances = new HashMap<>();
@@ -38,10 +41,12 @@ final class InstancePool<I extends InstancePool.Instance> {
 
   /**
    * @param connector makes the client's connection to a newly listed instance over its channel
+   * @param inProcess reach an instance that serves in this JVM in process ({@link LocalEndpoints})
    * @param log where connections are logged, as {@code description}
    */
-  InstancePool(BiFunction<InstanceInfo, ManagedChannel, I> connector, Logger log, String description) {
+  InstancePool(BiFunction<InstanceInfo, ManagedChannel, I> connector, boolean inProcess, Logger log, String description) {
     this.connector = connector;
+    this.inProcess = inProcess;
     this.log = log;
     this.description = description;
   }
@@ -59,10 +64,13 @@ final class InstancePool<I extends InstancePool.Instance> {
     for (InstanceInfo info : m.instances) {
       listed.add(info.id());
       if (!instances.containsKey(info.id()) && !gone.contains(info.id())) {
+        boolean local = inProcess && info.localName() != null && LocalEndpoints.isServing(info.localName());
         ManagedChannel channel =
-            NettyChannelBuilder.forAddress(info.host(), info.port()).usePlaintext().maxInboundMessageSize(Integer.MAX_VALUE).build();
+            local
+                ? InProcessChannelBuilder.forName(info.localName()).maxInboundMessageSize(Integer.MAX_VALUE).build()
+                : NettyChannelBuilder.forAddress(info.host(), info.port()).usePlaintext().maxInboundMessageSize(Integer.MAX_VALUE).build();
         instances.put(info.id(), connector.apply(info, channel));
-        log.info("{}: connected to {}", description, info);
+        log.info("{}: connected to {}{}", description, info, local ? " in process" : "");
       }
     }
     for (I c : new ArrayList<>(instances.values())) {

@@ -18,6 +18,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -92,6 +93,8 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   private transient Transcoder toSdk;
   private transient Transcoder resultToWire;
   private transient @Nullable Transcoder failureToWire;
+  /** Requests (and results) straight from the runner's bytes of each input, where the coders allow. */
+  private transient @Nullable WireBytes wireBytes;
   /** Suspects wait here while another one is on its way. */
   private transient ArrayDeque<Request> suspects;
   private transient @Nullable Request suspectInFlight;
@@ -115,6 +118,12 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
       allocator = new RecyclingRootAllocator();
     }
     toSdk = Transcoder.of(config.inputWire, config.inputSdk);
+    wireBytes = arrowInputs == null ? WireBytes.of(config, modelInputCoder, modelOutputCoder) : null;
+    LOG.info(
+        "{}: requests {} the runner's input bytes, results {}",
+        config.stepName,
+        wireBytes == null ? "encode each decoded input instead of sending" : "send",
+        wireBytes != null && wireBytes.results() ? "built from those bytes" : "encode each decoded input");
     resultToWire = Transcoder.of(config.mainSdk, config.mainWire);
     failureToWire = config.failureTag == null ? null : Transcoder.of(config.failureSdk, config.failureWire);
     unemitted = new ArrayDeque<>();
@@ -140,10 +149,15 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
 
   @Override
   void take(WindowedValue<Object> wire) throws Exception {
-    WindowedValue<Object> element = toSdk.apply(wire);
-    Object modelInput = config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
-    byte[] payload = arrowInputs == null ? CoderUtils.encodeToByteArray(modelInputCoder, modelInput) : null;
-    Element e = new Element(nextSeq++, wire, element, modelInput, payload);
+    Element e;
+    if (wireBytes != null) {
+      e = new Element(nextSeq++, wire, null, null, wireBytes.payload(wire));
+    } else {
+      WindowedValue<Object> element = toSdk.apply(wire);
+      Object modelInput = config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
+      byte[] payload = arrowInputs == null ? CoderUtils.encodeToByteArray(modelInputCoder, modelInput) : null;
+      e = new Element(nextSeq++, wire, element, modelInput, payload);
+    }
     unemitted.addLast(e);
     batcher.add(e);
   }
@@ -233,7 +247,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     if (arrowInputs != null && r.arrowBatch == null && !r.arrowRefused) {
       List<Object> inputs = new ArrayList<>(r.elements.size());
       for (Element e : r.elements) {
-        inputs.add(e.modelInput);
+        inputs.add(modelInput(e));
       }
       try {
         r.arrowBatch = ByteString.copyFrom(arrowInputs.encode(inputs, allocator));
@@ -251,11 +265,12 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     for (Element e : r.elements) {
       byte[] payload;
       try {
-        payload = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, e.modelInput);
+        payload = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, modelInput(e));
       } catch (org.apache.beam.sdk.coders.CoderException ce) {
         throw new IllegalArgumentException(config.stepName + ": a model input cannot be encoded with " + modelInputCoder + ": " + ce.getMessage(), ce);
       }
-      request.addElements(ByteString.copyFrom(payload));
+      // never written to again: the request can share it (a re-send builds a new request from it)
+      request.addElements(UnsafeByteOperations.unsafeWrap(payload));
     }
     return request.build();
   }
@@ -317,8 +332,11 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
           Element e = r.elements.get(i);
           ElementResult result = response.getResults(i);
           if (result.hasOutput()) {
-            Object output = CoderUtils.decodeFromByteArray(modelOutputCoder, result.getOutput().toByteArray());
-            e.done(success(e, output));
+            if (wireBytes != null && wireBytes.results()) {
+              e.done(wireBytes.result(e.wire, result.getOutput()));
+            } else {
+              e.done(success(e, CoderUtils.decodeFromByteArray(modelOutputCoder, result.getOutput().toByteArray())));
+            }
             successes++;
           } else {
             e.done(failure(e, stepOf(result.getFailure().getStep()), result.getFailure().getErrorClass(), result.getFailure().getMessage()));
@@ -412,11 +430,32 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   private WindowedValue<Object> success(Element e, Object output) throws Exception {
+    WindowedValue<Object> element = element(e);
     Object result =
         config.keyed
-            ? KV.of(((KV<?, ?>) e.element.getValue()).getKey(), InferenceResult.of(e.modelInput, output))
-            : InferenceResult.of(e.modelInput, output);
-    return resultToWire.apply(e.element.withValue(result));
+            ? KV.of(((KV<?, ?>) element.getValue()).getKey(), InferenceResult.of(modelInput(e), output))
+            : InferenceResult.of(modelInput(e), output);
+    return resultToWire.apply(element.withValue(result));
+  }
+
+  /** The element in the SDK's form, decoded now if the requests took its bytes. */
+  private WindowedValue<Object> element(Element e) throws Exception {
+    if (e.element == null) {
+      e.element = toSdk.apply(e.wire);
+    }
+    return e.element;
+  }
+
+  private Object modelInput(Element e) {
+    if (e.modelInput != null) {
+      return e.modelInput;
+    }
+    try {
+      WindowedValue<Object> element = element(e);
+      return config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
+    } catch (Exception ex) {
+      throw new IllegalArgumentException(config.stepName + ": an input cannot be decoded: " + ex.getMessage(), ex);
+    }
   }
 
   private Outcome failure(Element e, InferenceStep step, String errorClass, String message) throws Exception {
@@ -427,8 +466,9 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
               + errorClass + ": " + message,
           null);
     }
-    InferenceFailure<Object> f = InferenceFailure.of(e.element.getValue(), step, errorClass, message, "");
-    return new Outcome(failureToWire.apply(e.element.withValue(f)), true);
+    WindowedValue<Object> element = element(e);
+    InferenceFailure<Object> f = InferenceFailure.of(element.getValue(), step, errorClass, message, "");
+    return new Outcome(failureToWire.apply(element.withValue(f)), true);
   }
 
   private static InferenceStep stepOf(String label) {
@@ -511,6 +551,11 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
 
   // ---------------------------------------------------------------- instances
 
+  @Override
+  boolean inProcessTransport() {
+    return config.inProcess;
+  }
+
   /** Opens the instance's request stream; its answers and its end come back as mails. */
   @Override
   StreamInstance connect(InstanceInfo info, ManagedChannel channel) {
@@ -543,13 +588,16 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   private static final class Element {
     final long seq;
     final WindowedValue<Object> wire;
-    final WindowedValue<Object> element;
-    final Object modelInput;
+    /** The element in the SDK's form; null until needed when the request took the wire's bytes. */
+    @Nullable WindowedValue<Object> element;
+    /** Its model input (the value, or the KV's value), or null with {@code element}. */
+    final @Nullable Object modelInput;
     /** The model input encoded with its coder (BEAM_CODER), or null (ARROW_IPC). */
     final byte @Nullable [] payload;
     @Nullable Outcome outcome;
 
-    Element(long seq, WindowedValue<Object> wire, WindowedValue<Object> element, Object modelInput, byte @Nullable [] payload) {
+    Element(
+        long seq, WindowedValue<Object> wire, @Nullable WindowedValue<Object> element, @Nullable Object modelInput, byte @Nullable [] payload) {
       this.seq = seq;
       this.wire = wire;
       this.element = element;

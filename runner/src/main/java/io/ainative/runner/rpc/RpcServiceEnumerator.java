@@ -133,7 +133,8 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
         return;
       }
       InstanceInfo instance =
-          new InstanceInfo(subtaskId, attempt, r.generation(), r.host(), r.port(), r.capacity(), r.loadMillis(), r.parameterBytes());
+          new InstanceInfo(subtaskId, attempt, r.generation(), r.host(), r.port(), r.capacity(), r.loadMillis(), r.parameterBytes())
+              .withLocalName(r.localName());
       LOG.info("{}: {} is ready (model loaded in {} ms)", spec, instance, r.loadMillis());
       t.state = ServiceStatus.State.READY;
       ready.put(subtaskId, instance);

@@ -160,7 +160,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
       StatusResponse status = s.status();
       context.sendSourceEventToCoordinator(
           new ServiceEvents.Ready(
-              advertisedHost(), s.port(), status.getCapacity(), status.getLoadTimeMillis(), status.getParameterBytes(), generation));
+              advertisedHost(), s.port(), status.getCapacity(), status.getLoadTimeMillis(), status.getParameterBytes(), generation, s.localName()));
       announced = true;
     }
     boolean serving = s != null && announced;

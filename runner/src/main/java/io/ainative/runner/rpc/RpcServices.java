@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.runner.translation.Uncopied;
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.transforms.InferenceFailureCoder;
 import io.ainative.transforms.InferenceOptions;
@@ -13,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.flink.translation.types.CoderTypeInformation;
 import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
 import org.apache.beam.runners.fnexecution.wire.WireCoders;
 import org.apache.beam.sdk.coders.Coder;
@@ -179,7 +179,7 @@ public final class RpcServices {
     if (failureId != null) {
       failureWire = PipelineTranslatorUtils.instantiateCoder(failureId, components);
       failureSdk = sdkWireCoder(failureId, components);
-      failureTag = new OutputTag<>("failures", new CoderTypeInformation<>(failureWire, pipelineOptions));
+      failureTag = new OutputTag<>("failures", Uncopied.typeInfo(failureWire, pipelineOptions));
     }
     int asked = pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceClientCapacity();
     if (asked < 0) {
@@ -204,12 +204,13 @@ public final class RpcServices {
             failureTag,
             capacity,
             asked > 0 ? 0 : CAPACITY_BATCHES_PER_INSTANCE * options.maxBatchSize(),
-            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceWireEncoding());
+            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceWireEncoding(),
+            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceInProcess());
 
     SingleOutputStreamOperator<WindowedValue<Object>> client =
         input.transform(
             name + " (inference client)",
-            new CoderTypeInformation<>(mainWire, pipelineOptions),
+            Uncopied.typeInfo(mainWire, pipelineOptions),
             new RpcClientOperatorFactory(config, name));
     client.uid(name);
 

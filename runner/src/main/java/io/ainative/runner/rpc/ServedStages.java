@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.runner.translation.Uncopied;
 import io.ainative.transforms.RunInferencePayload;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.flink.translation.types.CoderTypeInformation;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
 import org.apache.beam.sdk.coders.Coder;
@@ -338,7 +338,7 @@ public final class ServedStages {
     SingleOutputStreamOperator<WindowedValue<Object>> client =
         input.transform(
             name + " (served stage client)",
-            new CoderTypeInformation<>(outputWire, pipelineOptions),
+            Uncopied.typeInfo(outputWire, pipelineOptions),
             new StageClientOperatorFactory(spec));
     client.uid(name);
 

@@ -13,8 +13,10 @@ final class ServiceEvents {
   /**
    * Reader to enumerator: this instance's model is loaded and warmed up; route to it. {@code
    * generation} is the activation this announces; the enumerator ignores one it no longer expects.
+   * {@code localName} is the instance's in-process endpoint ({@link LocalEndpoints}), or null.
    */
-  record Ready(String host, int port, int capacity, long loadMillis, long parameterBytes, int generation) implements SourceEvent {
+  record Ready(String host, int port, int capacity, long loadMillis, long parameterBytes, int generation, String localName)
+      implements SourceEvent {
     @Override
     public String toString() {
       return "Ready(" + host + ":" + port + ", capacity " + capacity + ", generation " + generation + ")";

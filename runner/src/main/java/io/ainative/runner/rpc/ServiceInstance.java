@@ -11,6 +11,8 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -44,15 +46,21 @@ final class ServiceInstance {
   private final int subtask;
   private final InferenceServer<?, ?> service;
   private final Server server;
+  /** The same service in process, for clients in this JVM ({@link LocalEndpoints}). */
+  private final Server local;
+  private final String localName;
   private final AtomicLong requests;
   private final CompletableFuture<Void> modelFreed = new CompletableFuture<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private ServiceInstance(ServiceSpec spec, int subtask, InferenceServer<?, ?> service, Server server, AtomicLong requests) {
+  private ServiceInstance(
+      ServiceSpec spec, int subtask, InferenceServer<?, ?> service, Server server, Server local, String localName, AtomicLong requests) {
     this.spec = spec;
     this.subtask = subtask;
     this.service = service;
     this.server = server;
+    this.local = local;
+    this.localName = localName;
     this.requests = requests;
   }
 
@@ -76,11 +84,14 @@ final class ServiceInstance {
     InferenceServer<?, ?> service =
         InferenceServer.loading((ModelSpec) spec.model(), (Coder) spec.inputCoder(), (Coder) spec.outputCoder(), config);
     AtomicLong requests = new AtomicLong();
+    ServerServiceDefinition counted = ServerInterceptors.intercept(service, new RequestCounter(requests));
+    String localName = LocalEndpoints.newName(subtask);
     Server server;
+    Server local;
     try {
       server =
           NettyServerBuilder.forAddress(new InetSocketAddress(0))
-              .addService(ServerInterceptors.intercept(service, new RequestCounter(requests)))
+              .addService(counted)
               .maxInboundMessageSize(Integer.MAX_VALUE)
               .build()
               .start();
@@ -88,12 +99,25 @@ final class ServiceInstance {
       freeInBackground(service, () -> {});
       throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its gRPC server", e);
     }
-    LOG.info("{}: subtask {} serves on port {}, loading the model", spec, subtask, server.getPort());
-    return new ServiceInstance(spec, subtask, service, server, requests);
+    try {
+      local = InProcessServerBuilder.forName(localName).addService(counted).maxInboundMessageSize(Integer.MAX_VALUE).build().start();
+    } catch (IOException | RuntimeException e) {
+      server.shutdownNow();
+      freeInBackground(service, () -> {});
+      throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its in-process gRPC server", e);
+    }
+    LocalEndpoints.serving(localName);
+    LOG.info("{}: subtask {} serves on port {} (and in process as {}), loading the model", spec, subtask, server.getPort(), localName);
+    return new ServiceInstance(spec, subtask, service, server, local, localName, requests);
   }
 
   int port() {
     return server.getPort();
+  }
+
+  /** The in-process endpoint clients in this JVM reach the instance by. */
+  String localName() {
+    return localName;
   }
 
   /** Completes when the model is loaded and warmed up; fails with the load error. */
@@ -140,6 +164,7 @@ final class ServiceInstance {
     long started = System.nanoTime();
     boolean interrupted = false;
     boolean drained = true;
+    LocalEndpoints.stopped(localName);
     try {
       // Drain: accepted requests are answered; clients re-route the ones refused meanwhile.
       Thread drain = freeInBackground(service, () -> modelFreed.complete(null));
@@ -156,11 +181,15 @@ final class ServiceInstance {
         // Let the refusals of the requests the broken model dropped reach their clients, so they
         // re-route them instead of taking the lost stream for a crash they caused.
         server.shutdown();
+        local.shutdown();
         interrupted |= awaitTermination(server, TimeUnit.SECONDS.toNanos(1));
+        interrupted |= awaitTermination(local, TimeUnit.SECONDS.toNanos(1));
       }
       // Clients keep their streams open; ending them tells the clients at once.
       server.shutdownNow();
+      local.shutdownNow();
       interrupted |= awaitTermination(server, TimeUnit.SECONDS.toNanos(5));
+      interrupted |= awaitTermination(local, TimeUnit.SECONDS.toNanos(5));
       if (interrupted) {
         Thread.currentThread().interrupt();
       }

@@ -95,7 +95,7 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
     if (!announced && s.ready().isDone()) {
       context.sendSourceEventToCoordinator(
           // Generation 0: a served stage is never parked and activated again.
-          new ServiceEvents.Ready(advertisedHost(), server.getPort(), spec.settings().maxBatchSize(), 0, 0, 0));
+          new ServiceEvents.Ready(advertisedHost(), server.getPort(), spec.settings().maxBatchSize(), 0, 0, 0, null));
       announced = true;
     }
     return InputStatus.NOTHING_AVAILABLE;

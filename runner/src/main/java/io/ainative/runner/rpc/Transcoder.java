@@ -47,7 +47,8 @@ final class Transcoder {
     return new Transcoder(from, to, null, null);
   }
 
-  private static boolean isRunnerBytes(Coder<?> coder) {
+  /** Whether the coder is the runner's form of a value whose coder it does not know: its bytes. */
+  static boolean isRunnerBytes(Coder<?> coder) {
     return coder instanceof LengthPrefixCoder && ((LengthPrefixCoder<?>) coder).getValueCoder() instanceof ByteArrayCoder;
   }
 

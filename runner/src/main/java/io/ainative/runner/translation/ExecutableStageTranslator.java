@@ -72,7 +72,7 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     for (Map.Entry<String, String> output : outputs.entrySet()) {
       Coder<WindowedValue<?>> coder = (Coder) PipelineTranslatorUtils.instantiateCoder(output.getValue(), components);
       TupleTag<Object> tag = new TupleTag<>(output.getKey());
-      outputTags.put(tag, new OutputTag<>(output.getKey(), new CoderTypeInformation<>(coder, context.getPipelineOptions())));
+      outputTags.put(tag, new OutputTag<>(output.getKey(), Uncopied.typeInfo(coder, context.getPipelineOptions())));
       outputCoders.put(tag, coder);
       outputIds.put(tag, outputIds.size());
       tagByCollection.put(output.getValue(), tag);
@@ -171,7 +171,7 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     }
 
     CoderTypeInformation<WindowedValue<Object>> mainType =
-        mainTag == null ? null : new CoderTypeInformation(outputCoders.get(mainTag), context.getPipelineOptions());
+        mainTag == null ? null : (CoderTypeInformation) Uncopied.typeInfo(outputCoders.get(mainTag), context.getPipelineOptions());
     String name = ExecutableStageTranslation.generateNameFromStagePayload(stage);
     SingleOutputStreamOperator<WindowedValue<Object>> output;
     if (sideInputs.stream == null) {

@@ -21,6 +21,7 @@ public class InstancePoolTest {
             made.add(c);
             return c;
           },
+          true,
           LoggerFactory.getLogger(InstancePoolTest.class),
           "test client");
 
@@ -38,6 +39,40 @@ public class InstancePoolTest {
       infos.add(new InstanceInfo(s, 0, "127.0.0.1", 40_000 + s, 64, 1, 1));
     }
     return new ClientEvents.Membership(version, infos);
+  }
+
+  @Test
+  public void anInstanceServingInThisJvm_isReachedInProcess_anyOtherByItsPort() {
+    String name = LocalEndpoints.newName(0);
+    LocalEndpoints.serving(name);
+    try {
+      List<InstanceInfo> infos = new ArrayList<>();
+      infos.add(new InstanceInfo(0, 0, "127.0.0.1", 40_000, 64, 1, 1).withLocalName(name));
+      // listed with a name that nobody serves here: another JVM's instance
+      infos.add(new InstanceInfo(1, 0, "127.0.0.1", 40_001, 64, 1, 1).withLocalName(LocalEndpoints.newName(1)));
+      infos.add(new InstanceInfo(2, 0, "127.0.0.1", 40_002, 64, 1, 1));
+      pool.apply(new ClientEvents.Membership(1, infos));
+      // gRPC's in-process channels name the authority "localhost"; TCP ones host:port
+      assertThat(made.get(0).channel.authority(), equalTo("localhost"));
+      assertThat(made.get(1).channel.authority(), equalTo("127.0.0.1:40001"));
+      assertThat(made.get(2).channel.authority(), equalTo("127.0.0.1:40002"));
+
+      InstancePool<InstancePool.Instance> tcpOnly =
+          new InstancePool<>(
+              (info, channel) -> {
+                InstancePool.Instance c = new InstancePool.Instance(info, channel);
+                made.add(c);
+                return c;
+              },
+              false,
+              LoggerFactory.getLogger(InstancePoolTest.class),
+              "test client over TCP");
+      tcpOnly.apply(new ClientEvents.Membership(1, infos.subList(0, 1)));
+      assertThat("--inferenceInProcess=false", made.get(3).channel.authority(), equalTo("127.0.0.1:40000"));
+      tcpOnly.closeAll();
+    } finally {
+      LocalEndpoints.stopped(name);
+    }
   }
 
   @Test

@@ -54,7 +54,7 @@ public class RpcServiceEnumeratorTest {
   }
 
   private static ServiceEvents.Ready ready(int port, int generation) {
-    return new ServiceEvents.Ready("localhost", port, 8, 1, 1, generation);
+    return new ServiceEvents.Ready("localhost", port, 8, 1, 1, generation, null);
   }
 
   private static List<ServiceStatus.State> states(RpcServiceEnumerator enumerator) {
