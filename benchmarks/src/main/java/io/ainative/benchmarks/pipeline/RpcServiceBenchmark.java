@@ -37,7 +37,8 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * <p>Two models: {@code identity} (16 floats in, the same out: the pipeline's overhead bound) and
  * {@code shapes} (the demo's CNN, on 32x32x1 images unless asked otherwise). The pipeline is {@code GenerateSequence -> to float[] ->
  * RunInference -> count}, parallelism 2, one service instance. Throughput is counted from the
- * first input made to the last result counted (no cluster or model start-up), and again over the
+ * first input made to the last result counted (no cluster start-up, but the source starts while
+ * the service still loads its model, so part of that is in), and again over the
  * second half of the results only (the job's code is compiled by then: each run starts a cluster
  * whose classes the JIT compiles anew, 1 to 3 s of CPU); the wall time from submission to the end
  * of the job is shown beside them.
@@ -46,10 +47,12 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * [encodings] [image] [cpu] [models]}: {@code encodings} the comma-separated {@code --inferenceWireEncoding}s of
  * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}; {@code BEAM_CODER/FN_API_HARNESS} also
  * sets {@code --inferenceExecution}, {@code BEAM_CODER/DIRECT/2} the service's model copies and
- * {@code BEAM_CODER/DIRECT/1/1} its intra-op threads per copy),
+ * {@code BEAM_CODER/DIRECT/1/1} its intra-op threads per copy, {@code BEAM_CODER/DIRECT/2/1/false}
+ * turns {@code --inferenceInProcess} off: TCP even in one JVM),
  * {@code image} the CNN's input as
- * SIZExCHANNELS (default {@code 32x1}), {@code cpu} ({@code cpu} or {@code -}) whether to print
- * where each run's CPU went by thread ({@link ThreadCpu}), {@code models} {@code identity,shapes}
+ * SIZExCHANNELS (default {@code 32x1}), {@code cpu} whether to print where each run's CPU went by
+ * thread ({@link ThreadCpu}): {@code cpu} over the second half, {@code cpu-all} from the first
+ * input on, {@code -} not at all; {@code models} {@code identity,shapes}
  * (default) or one of them.
  */
 public final class RpcServiceBenchmark {
@@ -65,6 +68,8 @@ public final class RpcServiceBenchmark {
   private static int imageSize;
   private static int imageChannels;
   private static boolean cpu;
+  /** "cpu-all": the pipelines' CPU from the first input on, instead of over the second half. */
+  private static boolean cpuWholeRun;
   private static final List<String> CPU_ROWS = new ArrayList<>();
 
   private RpcServiceBenchmark() {}
@@ -84,9 +89,10 @@ public final class RpcServiceBenchmark {
     // The shapes CNN's input: SIZExCHANNELS, the demo's 32x1 by default; 64x3 is the model of
     // ARCHITECTURE.md's "bar to clear" measurement.
     String[] image = (args.length > 4 ? args[4] : "32x1").split("x");
-    // "cpu": also where each run's CPU went, by thread (ThreadCpu), from the first input to the
+    // "cpu" / "cpu-all": also where each run's CPU went, by thread (ThreadCpu), over the second half / from the first input to the
     // last result.
-    cpu = args.length > 5 && args[5].equals("cpu");
+    cpu = args.length > 5 && args[5].startsWith("cpu");
+    cpuWholeRun = args.length > 5 && args[5].equals("cpu-all");
     // the models to run, comma-separated (default identity,shapes)
     String[] modelNames = (args.length > 6 ? args[6] : "identity,shapes").split(",");
     imageSize = Integer.parseInt(image[0]);
@@ -136,7 +142,10 @@ public final class RpcServiceBenchmark {
     }
     if (cpu) {
       System.out.println();
-      System.out.println("CPU by thread (name with digits as #); pipelines over their second half, the model alone over its run:");
+      System.out.println(
+          "CPU by thread (name with digits as #); pipelines over "
+              + (cpuWholeRun ? "the whole run" : "their second half")
+              + ", the model alone over its run:");
       System.out.println();
       System.out.println("| run | threads | CPU us/element | share |");
       System.out.println("| --- | --- | ---: | ---: |");
@@ -332,14 +341,26 @@ public final class RpcServiceBenchmark {
     HALF.set(n / 2);
     HALF_AT.set(0);
     Pipeline p = Pipeline.create(options);
-    p.apply(GenerateSequence.from(0).to(n))
+    // -Dainative.bench.rate=R: an unbounded, rate-limited source (R elements a second) instead of a
+    // bounded one, so the source keeps producing while the service serves (a bounded read's
+    // restriction is produced ahead of the service, into the runner's buffer of its output).
+    String rate = System.getProperty("ainative.bench.rate");
+    GenerateSequence source = GenerateSequence.from(0).to(n);
+    if (rate != null) {
+      source = source.withRate(Long.parseLong(rate), org.joda.time.Duration.standardSeconds(1));
+    }
+    p.apply(source)
         .apply(MapElements.into(TypeDescriptor.of(float[].class)).via(new FirstInput(input)))
         .setCoder(FloatArrayCoder.of())
         .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch).withModelCopies(copies))
         .apply(ParDo.of(new Count<OutputT>()));
     // Over the second half, as the second-half rate: the first pays for the JIT's compiling of
     // every path (up to a core for 10 s and more), which a long-running job pays once.
-    ThreadCpu threads = cpu ? ThreadCpu.between(() -> HALF_AT.get() != 0, () -> COUNT.get() >= n) : null;
+    ThreadCpu threads =
+        !cpu ? null
+            : cpuWholeRun
+                ? ThreadCpu.between(() -> FIRST.get() != 0, () -> COUNT.get() >= n)
+                : ThreadCpu.between(() -> HALF_AT.get() != 0, () -> COUNT.get() >= n);
     long start = System.nanoTime();
     // Results per second over the run, so a slow start (the service's model load and warm-up, the
     // JIT) shows apart from the steady rate.
@@ -372,7 +393,7 @@ public final class RpcServiceBenchmark {
     }
     if (threads != null) {
       try {
-        CPU_ROWS.addAll(ThreadCpu.table(runner + " " + spec.modelName(), threads.stop(), n - n / 2, 8));
+        CPU_ROWS.addAll(ThreadCpu.table(runner + " " + spec.modelName(), threads.stop(), cpuWholeRun ? n : n - n / 2, 8));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
