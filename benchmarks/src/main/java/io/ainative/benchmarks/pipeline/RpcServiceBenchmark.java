@@ -341,9 +341,9 @@ public final class RpcServiceBenchmark {
     HALF.set(n / 2);
     HALF_AT.set(0);
     Pipeline p = Pipeline.create(options);
-    // -Dainative.bench.rate=R: an unbounded, rate-limited source (R elements a second) instead of a
-    // bounded one, so the source keeps producing while the service serves (a bounded read's
-    // restriction is produced ahead of the service, into the runner's buffer of its output).
+    // -Dainative.bench.rate=R: the source rate-limited to about R elements a second (still bounded
+    // by n). On ainative a bounded read's output reaches the service only as each restriction ends
+    // (runner README, "Known limitations"), so this shows that delay, not a throughput.
     String rate = System.getProperty("ainative.bench.rate");
     GenerateSequence source = GenerateSequence.from(0).to(n);
     if (rate != null) {

@@ -425,6 +425,62 @@ public class InferenceSemanticsITCase {
     p.run();
   }
 
+  /**
+   * The input coder here is one the runner does not know, so the client sends the runner's bytes of
+   * each input as they are and builds the results from them (WireBytes); a failed element is
+   * decoded for the failure output, and must arrive whole.
+   */
+  @Test
+  public void failedElement_ofAnInputSentAsItsBytes_reachesTheFailureOutputDecoded() {
+    TestPipeline p = pipeline(false);
+    List<float[]> inputs = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      inputs.add(vector(i == 5 ? -5f : i));
+    }
+    ModelSpec<float[], float[]> refusesNegatives =
+        ModelSpec.<float[], float[]>builder()
+            .setModelUri(identity.toString())
+            .optModelName(IdentityModel.MODEL_NAME)
+            .optBlock(IdentityModel::newBlock)
+            .setProcessing(
+                (manager, v) -> {
+                  if (v[0] < 0) {
+                    throw new IllegalArgumentException("a negative pixel " + v[0]);
+                  }
+                  return new NDList(manager.create(v, new Shape(v.length)));
+                },
+                output -> output.singletonOrThrow().toFloatArray())
+            .build();
+    WithFailures.Result<PCollection<InferenceResult<float[], float[]>>, InferenceFailure<float[]>> result =
+        p.apply(Create.of(inputs).withCoder(FloatArrayCoder.of()))
+            .apply(
+                RunInference.of(refusesNegatives)
+                    .withOutputCoder(FloatArrayCoder.of())
+                    .withInstances(2)
+                    .withBatchSize(1, 8)
+                    .withRetryPolicy(RetryPolicy.noRetries())
+                    .withFailures());
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      if (i != 5) {
+        expected.add(i + " -> " + i + " of " + WIDTH);
+      }
+    }
+    PAssert.that(
+            result.output()
+                .apply(
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(r -> (int) r.getInput()[0] + " -> " + (int) r.getOutput()[0] + " of " + r.getInput().length)))
+        .containsInAnyOrder(expected);
+    PAssert.that(
+            result.failures()
+                .apply(
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(f -> f.getElement()[0] + " x" + f.getElement().length + " at " + f.getStep() + ": " + f.getErrorMessage())))
+        .containsInAnyOrder("-5.0 x" + WIDTH + " at " + InferenceStep.PRE_PROCESS + ": a negative pixel -5.0");
+    p.run();
+  }
+
   @Test
   public void windowedKeyedStreaming_withAGroupByKeyAfter_seesEveryResultInItsWindow() {
     TestPipeline p = pipeline(true);
