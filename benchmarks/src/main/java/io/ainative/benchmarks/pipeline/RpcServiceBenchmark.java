@@ -26,6 +26,8 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
@@ -279,6 +281,22 @@ public final class RpcServiceBenchmark {
     }
   }
 
+  /** Chunk number k to the element numbers k * size .. k * size + size - 1. */
+  static final class Expand extends DoFn<Long, Long> {
+    private final long size;
+
+    Expand(long size) {
+      this.size = size;
+    }
+
+    @ProcessElement
+    public void process(@Element Long k, OutputReceiver<Long> out) {
+      for (long i = k * size; i < (k + 1) * size; i++) {
+        out.output(i);
+      }
+    }
+  }
+
   static final class Count<T> extends DoFn<InferenceResult<float[], T>, Void> {
     @ProcessElement
     public void process(@Element InferenceResult<float[], T> result) {
@@ -335,6 +353,10 @@ public final class RpcServiceBenchmark {
       flink.setObjectReuse(objectReuse);
       options = flink;
     }
+    String maxBundleSize = System.getProperty("ainative.bench.maxBundleSize");
+    if (maxBundleSize != null) {
+      options.as(FlinkPipelineOptions.class).setMaxBundleSize(Long.parseLong(maxBundleSize));
+    }
     FIRST.set(0);
     LAST.set(0);
     COUNT.set(0);
@@ -349,7 +371,22 @@ public final class RpcServiceBenchmark {
     if (rate != null) {
       source = source.withRate(Long.parseLong(rate), org.joda.time.Duration.standardSeconds(1));
     }
-    p.apply(source)
+    // -Dainative.bench.chunk=C: the source reads n / C chunk numbers, reshuffles them and expands
+    // each into C element numbers in the stage before RunInference, so that stage makes its images
+    // a bundle of chunks at a time (-Dainative.bench.maxBundleSize, Beam's --maxBundleSize) while
+    // the service serves, instead of a whole restriction ahead of it.
+    String chunk = System.getProperty("ainative.bench.chunk");
+    PCollection<Long> numbers;
+    if (chunk != null) {
+      long c = Long.parseLong(chunk);
+      numbers =
+          p.apply(GenerateSequence.from(0).to(n / c))
+              .apply(Reshuffle.viaRandomKey())
+              .apply(ParDo.of(new Expand(c)));
+    } else {
+      numbers = p.apply(source);
+    }
+    numbers
         .apply(MapElements.into(TypeDescriptor.of(float[].class)).via(new FirstInput(input)))
         .setCoder(FloatArrayCoder.of())
         .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch).withModelCopies(copies))
