@@ -120,8 +120,10 @@ public class ServedModelHandlerITCase {
   @Test
   public void unmarkedModelHandler_runsInTheDataDag_withoutAService() throws Exception {
     // Each batch slowed so that the REST poller (every 50 ms) sees the job running: unslowed, the
-    // job ended within half a second of its submission, before its vertices were listed.
-    Observed run = runPipeline("--plain", "--n=300", "--slow-each-ms=100");
+    // job ended within half a second of its submission, before its vertices were listed; at 100 ms
+    // a batch (Beam's BatchElements sizes the batches) a CI run under load once ended before the
+    // first listing too.
+    Observed run = runPipeline("--plain", "--n=300", "--slow-each-ms=300");
 
     assertThat(run.output, run.exitCode, equalTo(0));
     assertThat(run.output, containsString("SERVED PIPELINE OK"));

@@ -14,16 +14,20 @@ import org.slf4j.LoggerFactory;
 /** The client's view of its service's instances, without a service: channels are never used. */
 public class InstancePoolTest {
   private final List<InstancePool.Instance> made = new ArrayList<>();
-  private final InstancePool<InstancePool.Instance> pool =
-      new InstancePool<>(
-          (info, channel) -> {
-            InstancePool.Instance c = new InstancePool.Instance(info, channel);
-            made.add(c);
-            return c;
-          },
-          true,
-          LoggerFactory.getLogger(InstancePoolTest.class),
-          "test client");
+  private final InstancePool<InstancePool.Instance> pool = pool(true);
+
+  /** A pool whose connections are recorded in {@link #made}. */
+  private InstancePool<InstancePool.Instance> pool(boolean inProcess) {
+    return new InstancePool<>(
+        (info, channel) -> {
+          InstancePool.Instance c = new InstancePool.Instance(info, channel);
+          made.add(c);
+          return c;
+        },
+        inProcess,
+        LoggerFactory.getLogger(InstancePoolTest.class),
+        "test client");
+  }
 
   @After
   public void closeChannels() {
@@ -57,16 +61,7 @@ public class InstancePoolTest {
       assertThat(made.get(1).channel.authority(), equalTo("127.0.0.1:40001"));
       assertThat(made.get(2).channel.authority(), equalTo("127.0.0.1:40002"));
 
-      InstancePool<InstancePool.Instance> tcpOnly =
-          new InstancePool<>(
-              (info, channel) -> {
-                InstancePool.Instance c = new InstancePool.Instance(info, channel);
-                made.add(c);
-                return c;
-              },
-              false,
-              LoggerFactory.getLogger(InstancePoolTest.class),
-              "test client over TCP");
+      InstancePool<InstancePool.Instance> tcpOnly = pool(false);
       tcpOnly.apply(new ClientEvents.Membership(1, infos.subList(0, 1)));
       assertThat("--inferenceInProcess=false", made.get(3).channel.authority(), equalTo("127.0.0.1:40000"));
       tcpOnly.closeAll();
