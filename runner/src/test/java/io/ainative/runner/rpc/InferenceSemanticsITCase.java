@@ -45,6 +45,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.FixedWindows;
@@ -99,14 +100,23 @@ public class InferenceSemanticsITCase {
 
   /** Identity with per-element processing: a null element fails in pre-processing, alone. */
   private static ModelSpec<float[], float[]> perElementIdentity() {
+    return perElementIdentity(v -> v == null ? "a null element has no pixels" : null);
+  }
+
+  /**
+   * Identity with per-element processing: an element for which {@code rejection} names a reason
+   * fails in pre-processing with that message, alone.
+   */
+  private static ModelSpec<float[], float[]> perElementIdentity(SerializableFunction<float[], String> rejection) {
     return ModelSpec.<float[], float[]>builder()
         .setModelUri(identity.toString())
         .optModelName(IdentityModel.MODEL_NAME)
         .optBlock(IdentityModel::newBlock)
         .setProcessing(
             (manager, v) -> {
-              if (v == null) {
-                throw new IllegalArgumentException("a null element has no pixels");
+              String reason = rejection.apply(v);
+              if (reason != null) {
+                throw new IllegalArgumentException(reason);
               }
               return new NDList(manager.create(v, new Shape(v.length)));
             },
@@ -437,20 +447,7 @@ public class InferenceSemanticsITCase {
     for (int i = 0; i < 20; i++) {
       inputs.add(vector(i == 5 ? -5f : i));
     }
-    ModelSpec<float[], float[]> refusesNegatives =
-        ModelSpec.<float[], float[]>builder()
-            .setModelUri(identity.toString())
-            .optModelName(IdentityModel.MODEL_NAME)
-            .optBlock(IdentityModel::newBlock)
-            .setProcessing(
-                (manager, v) -> {
-                  if (v[0] < 0) {
-                    throw new IllegalArgumentException("a negative pixel " + v[0]);
-                  }
-                  return new NDList(manager.create(v, new Shape(v.length)));
-                },
-                output -> output.singletonOrThrow().toFloatArray())
-            .build();
+    ModelSpec<float[], float[]> refusesNegatives = perElementIdentity(v -> v[0] < 0 ? "a negative pixel " + v[0] : null);
     WithFailures.Result<PCollection<InferenceResult<float[], float[]>>, InferenceFailure<float[]>> result =
         p.apply(Create.of(inputs).withCoder(FloatArrayCoder.of()))
             .apply(
