@@ -3,45 +3,133 @@ package io.ainative.runner;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.io.BoundedSource;
+import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
-import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.junit.Test;
 
 /**
- * A stage whose one input element (a bounded read's split) emits far more than 100 MB within one
- * bundle. Beam 2.62's runner side queues at most 100 data messages of a bundle and reads them only
- * after the SDK harness has answered the bundle, while the harness answers only after its output
- * is sent: with 1 MB messages the stage hung at about 100 MB (found with 64x64x3 images in
- * RpcServiceBenchmark). The workaround (runner/README.md, "Known limitations"): larger data
- * messages, {@code --experiments=data_buffer_size_limit=16000000}, which this test passes; without
- * it the test hangs (checked: the job was still running after 3 minutes).
+ * A bounded read of one split that emits 320 MB within one bundle, with the runner's defaults.
+ * Beam 2.62's runner side alone queues at most 100 data messages of a bundle and reads them only
+ * after the SDK harness answered the bundle, which the harness does only after its output is sent:
+ * at the harness's 1 MB messages the read stopped at about 100 MB and the job waited for ever.
  */
 public class LargeBundleOutputITCase {
-  private static final int ELEMENTS = 3_000;
+  private static final int ELEMENTS = 3_200;
   private static final int BYTES = 100_000;
 
-  @Test(timeout = 240_000)
-  public void aSplitEmittingHundredsOfMegabytes_inOneBundle_finishes_withLargerDataMessages() {
-    AiNativeFlinkPipelineOptions options =
-        PipelineOptionsFactory.fromArgs("--experiments=data_buffer_size_limit=16000000").as(AiNativeFlinkPipelineOptions.class);
+  @Test(timeout = 300_000)
+  public void oneSplitEmittingHundredsOfMegabytes_inOneBundle_finishes_andLosesNothing() {
+    AiNativeFlinkPipelineOptions options = PipelineOptionsFactory.create().as(AiNativeFlinkPipelineOptions.class);
     options.setRunner(AiNativeFlinkRunner.class);
     options.setFlinkMaster("[local]");
     options.setParallelism(2);
     options.setNumberOfExecutionRetries(0);
     Pipeline p = Pipeline.create(options);
-    PAssert.thatSingleton(
-            p.apply(GenerateSequence.from(0).to(ELEMENTS))
-                .apply(MapElements.into(TypeDescriptor.of(byte[].class)).via(i -> new byte[BYTES]))
-                .apply(Count.globally()))
-        .isEqualTo((long) ELEMENTS);
+    // The reshuffle makes the read's stage send all its records to the runner (a fused combine
+    // would otherwise keep them inside the harness).
+    PCollection<byte[]> records =
+        p.apply(Read.from(new OneSplitSource(ELEMENTS, BYTES))).apply(Reshuffle.viaRandomKey());
+    PCollection<Long> indexSum =
+        records
+            .apply("Index", MapElements.into(TypeDescriptors.longs()).via(r -> checkedIndex(r)))
+            .apply(Combine.globally(Sum.ofLongs()));
+    PAssert.thatSingleton(indexSum).isEqualTo((long) ELEMENTS * (ELEMENTS - 1) / 2);
     PipelineResult result = p.run();
-    assertThat(result.waitUntilFinish(Duration.standardMinutes(3)), equalTo(PipelineResult.State.DONE));
+    assertThat(result.waitUntilFinish(Duration.standardMinutes(4)), equalTo(PipelineResult.State.DONE));
+  }
+
+  /** The record's index, after checking that every byte is what the source wrote. */
+  private static long checkedIndex(byte[] record) {
+    ByteBuffer buffer = ByteBuffer.wrap(record);
+    int index = buffer.getInt();
+    for (int i = 4; i < record.length; i++) {
+      if (record[i] != (byte) (index + i)) {
+        throw new IllegalStateException("Record " + index + " is corrupt at byte " + i);
+      }
+    }
+    return index;
+  }
+
+  /** A bounded source that never splits: all its records come from one reader in one bundle. */
+  static final class OneSplitSource extends BoundedSource<byte[]> {
+    private static final long serialVersionUID = 1L;
+    private final int count;
+    private final int bytes;
+
+    OneSplitSource(int count, int bytes) {
+      this.count = count;
+      this.bytes = bytes;
+    }
+
+    @Override
+    public List<? extends BoundedSource<byte[]>> split(long desiredBundleSizeBytes, PipelineOptions options) {
+      return List.of(this);
+    }
+
+    @Override
+    public long getEstimatedSizeBytes(PipelineOptions options) {
+      return (long) count * bytes;
+    }
+
+    @Override
+    public BoundedReader<byte[]> createReader(PipelineOptions options) {
+      return new BoundedReader<>() {
+        private int index = -1;
+
+        @Override
+        public boolean start() {
+          return advance();
+        }
+
+        @Override
+        public boolean advance() {
+          index++;
+          return index < count;
+        }
+
+        @Override
+        public byte[] getCurrent() {
+          if (index < 0 || index >= count) {
+            throw new NoSuchElementException();
+          }
+          byte[] record = new byte[bytes];
+          ByteBuffer.wrap(record).putInt(index);
+          for (int i = 4; i < bytes; i++) {
+            record[i] = (byte) (index + i);
+          }
+          return record;
+        }
+
+        @Override
+        public void close() {}
+
+        @Override
+        public BoundedSource<byte[]> getCurrentSource() {
+          return OneSplitSource.this;
+        }
+      };
+    }
+
+    @Override
+    public Coder<byte[]> getOutputCoder() {
+      return ByteArrayCoder.of();
+    }
   }
 }

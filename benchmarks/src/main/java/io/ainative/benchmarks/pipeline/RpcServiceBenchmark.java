@@ -337,9 +337,6 @@ public final class RpcServiceBenchmark {
               "--parallelism=2",
               "--numberOfExecutionRetries=0",
               "--objectReuse=" + objectReuse,
-              // One split of 64x64x3 images is more than 100 data messages of 1 MB, which hangs
-              // on Beam 2.62 (runner/README.md, "Known limitations"): larger messages.
-              "--experiments=data_buffer_size_limit=16000000",
               "--inferenceWireEncoding=" + wire[0],
               "--inferenceExecution=" + (wire.length > 1 ? wire[1] : "DIRECT"),
               "--inferenceIntraOpThreads=" + (wire.length > 3 ? wire[3] : "0"),

@@ -46,7 +46,7 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * time, the process's peak resident memory, and the checked result.
  *
  * <p>Run: {@code java -cp <classpath> io.ainative.benchmarks.pipeline.RunnerModesBenchmark
- * [elements] [repetitions]}.
+ * [elements] [repetitions] [modes]}, modes a comma-separated subset of {@link #MODES} (default all).
  */
 public final class RunnerModesBenchmark {
 
@@ -64,10 +64,11 @@ public final class RunnerModesBenchmark {
     }
     long elements = args.length > 0 ? Long.parseLong(args[0]) : 3_000_000L;
     int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    String[] modes = args.length > 2 ? args[2].split(",") : MODES;
     System.out.printf(Locale.ROOT, "Bounded pipeline: %,d elements -> map -> map -> sum per key (%d keys); %d runs per mode, fresh JVM each%n%n",
         elements, KEYS, repetitions);
     System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | result ok |%n| --- | ---: | --- | ---: | --- |%n");
-    for (String mode : MODES) {
+    for (String mode : modes) {
       List<Double> seconds = new ArrayList<>();
       List<Long> rss = new ArrayList<>();
       boolean ok = true;

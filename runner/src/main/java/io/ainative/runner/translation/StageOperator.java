@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateTag;
 import org.apache.beam.runners.core.StateTags;
+import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.construction.SerializablePipelineOptions;
 import org.apache.beam.runners.flink.translation.functions.FlinkExecutableStageContextFactory;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.DoFnOperator;
@@ -116,6 +118,12 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
     if (splittable && keyedStateInternals != null) {
       keyedStateInternals = new ResidualStateInternals((KeyedStateBackend) getKeyedStateBackend(), elementKeyCoder, options);
     }
+  }
+
+  @Override
+  protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
+    OutputReadingBundleFactory.install(this, stepName);
+    return super.createWrappingDoFnRunner(wrappedRunner, stepContext);
   }
 
   @Override

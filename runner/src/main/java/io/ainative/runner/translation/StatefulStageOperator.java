@@ -125,6 +125,7 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
     installUserStateHandler();
+    OutputReadingBundleFactory.install(this, stepName);
     expiredWindows = new ArrayDeque<>();
     if (userStates.any()) {
       pendingTimers = PendingTimers.of(stepContext.timerInternals());

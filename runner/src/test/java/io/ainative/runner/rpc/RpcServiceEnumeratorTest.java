@@ -19,6 +19,7 @@ import org.junit.Test;
 
 /** The service registry's scaling decisions, without a cluster (a fake enumerator context). */
 public class RpcServiceEnumeratorTest {
+  private static final String MODEL_DIR = io.ainative.runner.testing.PlaceholderModel.directory();
 
   private final FakeSplitEnumeratorContext<RpcServiceSource.NoSplit> context = new FakeSplitEnumeratorContext<>(3);
   /** The membership the clients saw, in order. */
@@ -27,7 +28,7 @@ public class RpcServiceEnumeratorTest {
   private static ServiceSpec spec(int instances, int maxInstances) {
     ModelSpec<Integer, Integer> model =
         ModelSpec.<Integer, Integer>builder()
-            .setModelUri(System.getProperty("java.io.tmpdir")) // exists; never loaded here
+            .setModelUri(MODEL_DIR)
             .setProcessing((manager, x) -> null, output -> 0)
             .build();
     return new ServiceSpec(

@@ -11,6 +11,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.Test;
 
 public class RpcServicesTest {
+  private static final String MODEL_DIR = io.ainative.runner.testing.PlaceholderModel.directory();
 
   private static AiNativeFlinkPipelineOptions options(String... args) {
     return PipelineOptionsFactory.fromArgs(args).as(AiNativeFlinkPipelineOptions.class);
@@ -61,7 +62,7 @@ public class RpcServicesTest {
   private static ServiceSpec spec(InferenceOptions options, int intraOpThreads) {
     io.ainative.transforms.ModelSpec<Integer, Integer> model =
         io.ainative.transforms.ModelSpec.<Integer, Integer>builder()
-            .setModelUri(System.getProperty("java.io.tmpdir"))
+            .setModelUri(MODEL_DIR)
             .setProcessing((manager, x) -> null, output -> 0)
             .build();
     return new ServiceSpec(

@@ -1,0 +1,242 @@
+package io.ainative.runner.translation;
+
+import java.lang.reflect.Field;
+import java.util.Optional;
+import org.apache.beam.model.fnexecution.v1.BeamFnApi.Elements;
+import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
+import org.apache.beam.runners.fnexecution.control.BundleCheckpointHandler;
+import org.apache.beam.runners.fnexecution.control.BundleFinalizationHandler;
+import org.apache.beam.runners.fnexecution.control.BundleProgressHandler;
+import org.apache.beam.runners.fnexecution.control.InstructionRequestHandler;
+import org.apache.beam.runners.fnexecution.control.OutputReceiverFactory;
+import org.apache.beam.runners.fnexecution.control.ProcessBundleDescriptors;
+import org.apache.beam.runners.fnexecution.control.RemoteBundle;
+import org.apache.beam.runners.fnexecution.control.SdkHarnessClient;
+import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
+import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
+import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
+import org.apache.beam.sdk.fn.CancellableQueue;
+import org.apache.beam.sdk.fn.data.BeamFnDataInboundObserver;
+
+/**
+ * A stage's bundle factory whose bundles read their data outputs as the SDK harness sends them, so
+ * that no volume of output can stall a bundle.
+ *
+ * <p>Beam 2.62's runner side ({@code SdkHarnessClient.BundleProcessor.ActiveBundle}) queues the data messages a
+ * bundle receives, at most 100, and takes them off that queue only after the harness has answered the
+ * bundle; the harness answers only once its outputs are sent. A bundle whose outputs need more than
+ * 100 messages (about 100 MB at the harness's 1 MB messages: one split of a large bounded read, or one
+ * element that fans out) therefore waited for ever. Here each message's data is decoded by the thread
+ * that receives it (a gRPC thread of the data service) and handed to the stage's output receivers at
+ * once. Beam's operator hands those outputs to its task thread through an unbounded queue, which it
+ * empties after every element and when the bundle ends. Only what must reach the task thread in
+ * order goes through Beam's queue: the end-of-stream marker of each output and the timers the bundle
+ * sets, which Beam applies to Flink's timer service on the task thread as before.
+ *
+ * <p>Memory: the outputs of one bundle that arrive while the task thread waits for the bundle's end
+ * are held until that end. A bundle takes at most {@code maxBundleSize} input elements, so what it
+ * holds is bounded by what those elements emit.
+ *
+ * <p>Beam keeps the queue in private fields; {@link #install} and {@link #readOnArrival} name each
+ * field they need in their error, so a Beam upgrade that moves one fails the first bundle clearly.
+ */
+final class OutputReadingBundleFactory implements StageBundleFactory {
+  static final String OPERATOR_FIELD = "stageBundleFactory";
+  static final String INBOUND_FIELD = "beamFnDataInboundObserver";
+  static final String QUEUE_FIELD = "queue";
+  /** Beam's queue holds end-of-stream markers and timers only; its capacity bounds those, not data. */
+  private static final int MARKER_CAPACITY = 1024;
+
+  private final StageBundleFactory delegate;
+
+  private OutputReadingBundleFactory(StageBundleFactory delegate) {
+    this.delegate = delegate;
+  }
+
+  /**
+   * Replaces the bundle factory of Beam's operator by one whose bundles read their outputs on
+   * arrival. Call from {@code createWrappingDoFnRunner}, before Beam's runner takes the factory.
+   */
+  static void install(ExecutableStageDoFnOperator<?, ?> operator, String stepName) {
+    try {
+      Field field = ExecutableStageDoFnOperator.class.getDeclaredField(OPERATOR_FIELD);
+      field.setAccessible(true);
+      StageBundleFactory current = (StageBundleFactory) field.get(operator);
+      if (current == null) {
+        throw new IllegalStateException("Beam's operator has not built its bundle factory yet");
+      }
+      if (!(current instanceof OutputReadingBundleFactory)) {
+        field.set(operator, new OutputReadingBundleFactory(current));
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException(
+          "Cannot install the runner's bundle factory into Beam's ExecutableStageDoFnOperator (field '"
+              + OPERATOR_FIELD + "') for stage '" + stepName + "'",
+          e);
+    }
+  }
+
+  @Override
+  public RemoteBundle getBundle(
+      OutputReceiverFactory outputReceiverFactory,
+      TimerReceiverFactory timerReceiverFactory,
+      StateRequestHandler stateRequestHandler,
+      BundleProgressHandler progressHandler,
+      BundleFinalizationHandler finalizationHandler,
+      BundleCheckpointHandler checkpointHandler)
+      throws Exception {
+    RemoteBundle bundle =
+        delegate.getBundle(
+            outputReceiverFactory, timerReceiverFactory, stateRequestHandler, progressHandler, finalizationHandler, checkpointHandler);
+    try {
+      readOnArrival(bundle);
+    } catch (RuntimeException e) {
+      try {
+        bundle.close();
+      } catch (Exception closing) {
+        e.addSuppressed(closing);
+      }
+      throw e;
+    }
+    return bundle;
+  }
+
+  /**
+   * Makes {@code bundle} decode its data messages on arrival. Must run before the bundle's first input
+   * is sent: until then the harness has nothing to answer with.
+   */
+  static void readOnArrival(RemoteBundle bundle) {
+    SdkHarnessClient.BundleProcessor.ActiveBundle active = activeBundle(bundle);
+    Optional<?> inbound = (Optional<?>) read(active, SdkHarnessClient.BundleProcessor.ActiveBundle.class, INBOUND_FIELD);
+    if (inbound.isEmpty()) {
+      return; // a bundle without outputs or timers
+    }
+    readOnArrival((BeamFnDataInboundObserver) inbound.get());
+  }
+
+  /** Makes {@code observer} decode data messages as they are put, keeping only markers and timers. */
+  static void readOnArrival(BeamFnDataInboundObserver observer) {
+    try {
+      Field queue = BeamFnDataInboundObserver.class.getDeclaredField(QUEUE_FIELD);
+      queue.setAccessible(true);
+      queue.set(observer, new ReadingQueue(observer));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException(
+          "Cannot replace the queue of Beam's BeamFnDataInboundObserver (field '" + QUEUE_FIELD + "')", e);
+    }
+  }
+
+  /** The ActiveBundle itself, or the one a bundle factory's wrapper holds. */
+  private static SdkHarnessClient.BundleProcessor.ActiveBundle activeBundle(RemoteBundle bundle) {
+    if (bundle instanceof SdkHarnessClient.BundleProcessor.ActiveBundle) {
+      return (SdkHarnessClient.BundleProcessor.ActiveBundle) bundle;
+    }
+    for (Class<?> c = bundle.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+      for (Field field : c.getDeclaredFields()) {
+        if (SdkHarnessClient.BundleProcessor.ActiveBundle.class.isAssignableFrom(field.getType())
+            || RemoteBundle.class.isAssignableFrom(field.getType())) {
+          Object value = read(bundle, c, field.getName());
+          if (value instanceof RemoteBundle && value != bundle) {
+            return activeBundle((RemoteBundle) value);
+          }
+        }
+      }
+    }
+    throw new IllegalStateException(
+        "Cannot find Beam's SdkHarnessClient.BundleProcessor.ActiveBundle in the bundle " + bundle.getClass().getName());
+  }
+
+  private static Object read(Object target, Class<?> declaring, String name) {
+    try {
+      Field field = declaring.getDeclaredField(name);
+      field.setAccessible(true);
+      return field.get(target);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException("Cannot read field '" + name + "' of Beam's " + declaring.getName(), e);
+    }
+  }
+
+  @Override
+  public ProcessBundleDescriptors.ExecutableProcessBundleDescriptor getProcessBundleDescriptor() {
+    return delegate.getProcessBundleDescriptor();
+  }
+
+  @Override
+  public InstructionRequestHandler getInstructionRequestHandler() {
+    return delegate.getInstructionRequestHandler();
+  }
+
+  @Override
+  public void close() throws Exception {
+    delegate.close();
+  }
+
+  /**
+   * The inbound observer's queue, which decodes each message's data into the observer's receivers
+   * instead of holding it, and holds only what the observer must see on the thread that waits for the
+   * bundle: end-of-stream markers (with their data removed) and timers.
+   *
+   * <p>Threading: {@link #put} is called by the data service's gRPC thread for the bundle's stream
+   * and, for outputs embedded in the bundle's response, by the thread closing the bundle; calls are
+   * serialized so that the outputs keep their order. A decoding failure cancels the queue with that
+   * failure, which the bundle's close then throws; later messages are dropped.
+   */
+  static final class ReadingQueue extends CancellableQueue<Elements> {
+    private final BeamFnDataInboundObserver observer;
+    private final Object decoding = new Object();
+    private volatile Exception failure;
+
+    ReadingQueue(BeamFnDataInboundObserver observer) {
+      super(MARKER_CAPACITY);
+      this.observer = observer;
+    }
+
+    @Override
+    public void put(Elements elements) throws Exception {
+      Elements markers;
+      synchronized (decoding) {
+        if (failure != null) {
+          return;
+        }
+        try {
+          markers = decodeData(elements);
+        } catch (Exception e) {
+          failure = e;
+          cancel(e);
+          return;
+        }
+      }
+      if (markers != null) {
+        super.put(markers);
+      }
+    }
+
+    /** Decodes the data of {@code elements}; returns what the observer must still see, or null. */
+    private Elements decodeData(Elements elements) throws Exception {
+      boolean markers = elements.getTimersCount() > 0;
+      for (Elements.Data data : elements.getDataList()) {
+        markers |= data.getIsLast();
+      }
+      if (!markers) {
+        observer.multiplexElements(elements);
+        return null;
+      }
+      Elements.Builder data = Elements.newBuilder();
+      Elements.Builder rest = Elements.newBuilder();
+      for (Elements.Data d : elements.getDataList()) {
+        if (!d.getIsLast()) {
+          data.addData(d);
+          continue;
+        }
+        if (!d.getData().isEmpty()) {
+          data.addData(d.toBuilder().setIsLast(false));
+        }
+        rest.addData(Elements.Data.newBuilder().setInstructionId(d.getInstructionId()).setTransformId(d.getTransformId()).setIsLast(true));
+      }
+      if (data.getDataCount() > 0) {
+        observer.multiplexElements(data.build());
+      }
+      return rest.addAllTimers(elements.getTimersList()).build();
+    }
+  }
+}
