@@ -1,22 +1,25 @@
 package io.ainative.examples;
 
-import io.ainative.harness.testing.FloatArrayCoder;
-import io.ainative.harness.testing.ShapeImages;
+import io.ainative.harness.testing.ShapeImageFiles;
 import io.ainative.harness.testing.ShapesClassifier;
+import io.ainative.multimodal.coders.ImageCoder;
+import io.ainative.multimodal.types.Image;
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceMetrics;
 import io.ainative.transforms.InferenceResult;
 import io.ainative.transforms.ModelSpec;
 import io.ainative.transforms.RunInference;
+import io.ainative.transforms.images.ImageReadFailure;
+import io.ainative.transforms.images.ReadImages;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
@@ -33,19 +36,21 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.WithFailures;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 
 /**
- * The demo that README's run command starts: image classification served by RpcOperators.
+ * The demo that README's run command starts: image classification of files, served by RpcOperators.
  *
  * <p>It trains (or loads, when already trained under {@code --modelDir}) a small CNN on generated
- * images of circles, squares and triangles, then classifies {@code --images} freshly generated
- * images through {@link RunInference} on the embedded Flink cluster: the model runs in {@code
- * --instances} inference services, each a Flink task in its own region, called by the pipeline's
- * async client. It prints a progress line while the job runs, then the accuracy, the throughput,
- * end-to-end latency percentiles and the inference metrics. The runner logs the Flink web UI's
- * address at start.
+ * images of circles, squares and triangles, writes {@code --images} generated images as PNG files
+ * under {@code --imageDir} (first run only; a later run reuses them), then classifies the directory
+ * with {@link ReadImages} and {@link RunInference} on {@link Image} inputs on the embedded Flink
+ * cluster: the model runs in {@code --instances} inference services, each a Flink task in its own
+ * region, called by the pipeline's async client. It prints a progress line while the job runs, then
+ * the accuracy (each file's name carries its true label), the throughput, end-to-end latency
+ * percentiles, the files and images that failed, and the inference metrics.
  */
 public final class InferenceDemo {
 
@@ -74,6 +79,12 @@ public final class InferenceDemo {
 
     void setBatchSize(int size);
 
+    @Description("Where the generated PNG files are written (once) and read from.")
+    @Default.String("examples/target/demo-images")
+    String getImageDir();
+
+    void setImageDir(String dir);
+
     @Description("Where the trained model is kept between runs.")
     @Default.String("examples/target/demo-models")
     String getModelDir();
@@ -83,13 +94,56 @@ public final class InferenceDemo {
 
   private InferenceDemo() {}
 
-  /** Image {@code id}: the same pixels and label every time. */
-  static ShapeImages.Sample image(long id) {
-    return new ShapeImages(SIZE, 1, 1_000_003L * id + 17).next();
+  /** The model in {@code modelDir} on gray {@code SIZE x SIZE} images, pre-processed by the library. */
+  static ModelSpec<Image, Integer> spec(Path modelDir) {
+    return ShapesClassifier.imageSpec(modelDir, SIZE);
   }
 
-  /** Scores each result against the image's true label; records the end-to-end latency. */
-  static final class Score extends DoFn<KV<KV<Long, Long>, InferenceResult<float[], Integer>>, Void> {
+  /** What {@link #classify} adds to a pipeline. */
+  static final class Classified {
+    final PCollection<KV<KV<String, Long>, InferenceResult<Image, Integer>>> results;
+    final PCollection<InferenceFailure<KV<KV<String, Long>, Image>>> failedImages;
+    final PCollection<ImageReadFailure> failedFiles;
+
+    Classified(
+        PCollection<KV<KV<String, Long>, InferenceResult<Image, Integer>>> results,
+        PCollection<InferenceFailure<KV<KV<String, Long>, Image>>> failedImages,
+        PCollection<ImageReadFailure> failedFiles) {
+      this.results = results;
+      this.failedImages = failedImages;
+      this.failedFiles = failedFiles;
+    }
+  }
+
+  /**
+   * Reads the image files of {@code pattern}, classifies them keyed by file name and read time, and
+   * scores every result against the label in its file name (counters in {@value #NAMESPACE}).
+   */
+  static Classified classify(Pipeline p, String pattern, ModelSpec<Image, Integer> spec, int instances, int batchSize) {
+    WithFailures.Result<PCollection<KV<String, Image>>, ImageReadFailure> files =
+        p.apply("Read images", ReadImages.from(pattern).withFailures());
+    PCollection<KV<KV<String, Long>, Image>> stamped =
+        files.output()
+            .apply("Stamp read time",
+                MapElements.into(TypeDescriptors.kvs(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()), TypeDescriptor.of(Image.class)))
+                    .via(file -> KV.of(KV.of(file.getKey(), System.currentTimeMillis()), file.getValue())))
+            .setCoder(KvCoder.of(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()), ImageCoder.of()));
+    WithFailures.Result<PCollection<KV<KV<String, Long>, InferenceResult<Image, Integer>>>, InferenceFailure<KV<KV<String, Long>, Image>>> classified =
+        stamped.apply("Classify",
+            RunInference.<KV<String, Long>, Image, Integer>keyed(spec)
+                .withOutputCoder(VarIntCoder.of())
+                .withInstances(instances)
+                .withBatchSize(1, batchSize)
+                .withMaxBatchingDelay(Duration.millis(5))
+                .withFailures());
+    classified.output().apply("Score", ParDo.of(new Score()));
+    classified.failures().apply("Count failed images", ParDo.of(new CountFailures<>("failed_images")));
+    files.failures().apply("Count failed files", ParDo.of(new CountFailures<>("failed_files")));
+    return new Classified(classified.output(), classified.failures(), files.failures());
+  }
+
+  /** Scores each result against the label in its file's name; records the end-to-end latency. */
+  static final class Score extends DoFn<KV<KV<String, Long>, InferenceResult<Image, Integer>>, Void> {
     private final Counter classified = Metrics.counter(NAMESPACE, "classified");
     private final Counter correct = Metrics.counter(NAMESPACE, "correct");
     private final Counter[] latency = new Counter[LATENCY_BUCKETS_MS.length + 1];
@@ -101,9 +155,9 @@ public final class InferenceDemo {
     }
 
     @ProcessElement
-    public void process(@Element KV<KV<Long, Long>, InferenceResult<float[], Integer>> result) {
+    public void process(@Element KV<KV<String, Long>, InferenceResult<Image, Integer>> result) {
       classified.inc();
-      if (result.getValue().getOutput() == image(result.getKey().getKey()).label()) {
+      if (result.getValue().getOutput() == ShapeImageFiles.labelOf(result.getKey().getKey())) {
         correct.inc();
       }
       long millis = System.currentTimeMillis() - result.getKey().getValue();
@@ -112,6 +166,20 @@ public final class InferenceDemo {
         bucket++;
       }
       latency[bucket].inc();
+    }
+  }
+
+  /** Counts the elements of a failure output. */
+  static final class CountFailures<T> extends DoFn<T, Void> {
+    private final Counter failures;
+
+    CountFailures(String name) {
+      failures = Metrics.counter(NAMESPACE, name);
+    }
+
+    @ProcessElement
+    public void process() {
+      failures.inc();
     }
   }
 
@@ -124,27 +192,18 @@ public final class InferenceDemo {
     long started = System.nanoTime();
     Path modelDir = ShapesClassifier.trainedModel(Path.of(options.getModelDir()), SIZE, 1);
     System.out.printf(Locale.ROOT, "model: %s (ready in %.1f s; trained once, then reused)%n", modelDir, (System.nanoTime() - started) / 1e9);
-    ModelSpec<float[], Integer> spec = ShapesClassifier.batchSpecBuilder(modelDir, SIZE, 1).build();
+    Path images = ShapeImageFiles.directory(Path.of(options.getImageDir()), SIZE, options.getImages());
+    if (!ShapeImageFiles.isComplete(images, options.getImages())) {
+      System.out.printf(Locale.ROOT, "writing %,d generated PNG files to %s (first run only)%n", options.getImages(), images);
+      ShapeImageFiles.write(images, SIZE, options.getImages(),
+          n -> System.out.printf(Locale.ROOT, "  %,d / %,d written%n", n, options.getImages()));
+    }
 
     Pipeline p = Pipeline.create(options);
-    PCollection<KV<KV<Long, Long>, float[]>> images =
-        p.apply("Ids", GenerateSequence.from(0).to(options.getImages()))
-            .apply("Generate images",
-                MapElements.into(TypeDescriptors.kvs(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()), org.apache.beam.sdk.values.TypeDescriptor.of(float[].class)))
-                    .via(id -> KV.of(KV.of(id, System.currentTimeMillis()), image(id).pixels())))
-            .setCoder(KvCoder.of(KvCoder.of(VarLongCoder.of(), VarLongCoder.of()), FloatArrayCoder.of()));
-    WithFailures.Result<PCollection<KV<KV<Long, Long>, InferenceResult<float[], Integer>>>, InferenceFailure<KV<KV<Long, Long>, float[]>>> classified =
-        images.apply("Classify",
-            RunInference.<KV<Long, Long>, float[], Integer>keyed(spec)
-                .withOutputCoder(VarIntCoder.of())
-                .withInstances(options.getInstances())
-                .withBatchSize(1, options.getBatchSize())
-                .withMaxBatchingDelay(Duration.millis(5))
-                .withFailures());
-    classified.output().apply("Score", ParDo.of(new Score()));
+    classify(p, images.resolve("*.png").toString(), spec(modelDir), options.getInstances(), options.getBatchSize());
 
-    System.out.printf(Locale.ROOT, "classifying %d images on Flink (%s), parallelism %d, %d inference instance(s), batches up to %d%n",
-        options.getImages(), options.getFlinkMaster(), options.getParallelism(), options.getInstances(), options.getBatchSize());
+    System.out.printf(Locale.ROOT, "classifying %d PNG files of %s on Flink (%s), parallelism %d, %d inference instance(s), batches up to %d%n",
+        options.getImages(), images, options.getFlinkMaster(), options.getParallelism(), options.getInstances(), options.getBatchSize());
     long submitted = System.nanoTime();
     PipelineResult result = p.run();
     long lastCount = -1;
@@ -176,9 +235,11 @@ public final class InferenceDemo {
 
     System.out.println();
     System.out.printf(Locale.ROOT, "accuracy    %.2f%% (%,d of %,d images)%n", total == 0 ? 0 : 100.0 * right / total, right, total);
+    System.out.printf(Locale.ROOT, "failed      %,d files (not read as images), %,d images (not classified)%n",
+        counter(demo, "failed_files"), counter(demo, "failed_images"));
     System.out.printf(Locale.ROOT, "throughput  %,.0f images/s (%,d images, job %.1f s from submission, cluster and model start included)%n",
         total / seconds, total, seconds);
-    System.out.printf(Locale.ROOT, "latency     p50 <= %s, p90 <= %s, p99 <= %s (generation to scoring)%n",
+    System.out.printf(Locale.ROOT, "latency     p50 <= %s, p90 <= %s, p99 <= %s (file read to scoring)%n",
         percentile(buckets, 0.50), percentile(buckets, 0.90), percentile(buckets, 0.99));
     for (MetricResult<DistributionResult> d : inference.getDistributions()) {
       DistributionResult v = d.getAttempted();

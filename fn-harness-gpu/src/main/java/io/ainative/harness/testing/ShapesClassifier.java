@@ -20,7 +20,10 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import io.ainative.multimodal.types.Image;
 import io.ainative.transforms.ModelSpec;
+import io.ainative.transforms.images.ImagePreprocessing;
+import io.ainative.transforms.images.TensorProcessing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -183,6 +186,22 @@ public final class ShapesClassifier {
         .setProcessing(
             (manager, pixels) -> new NDList(manager.create(pixels, new Shape(dims))),
             output -> (int) output.singletonOrThrow().argMax().getLong());
+  }
+
+  /**
+   * The spec that loads the model in {@code dir} for gray {@code size x size} {@link Image} inputs
+   * (the PNG files of {@link ShapeImageFiles}), pre-processed by the library's {@link
+   * ImagePreprocessing} a batch at a time; output the predicted label.
+   */
+  public static ModelSpec<Image, Integer> imageSpec(Path dir, int size) {
+    return ModelSpec.<Image, Integer>builder()
+        .setModelUri(dir.toString())
+        .optModelName(MODEL_NAME)
+        .optBlock(ShapesClassifier::newBlock)
+        .setBatchProcessing(
+            ImagePreprocessing.create().withChannels(1).withRequiredSize(size, size).batch(),
+            TensorProcessing.batchArgMax())
+        .build();
   }
 
   /**

@@ -178,13 +178,14 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
    *
    * <p>Threading: {@link #put} is called by the data service's gRPC thread for the bundle's stream
    * and, for outputs embedded in the bundle's response, by the thread closing the bundle; calls are
-   * serialized so that the outputs keep their order. A decoding failure cancels the queue with that
-   * failure, which the bundle's close then throws; later messages are dropped.
+   * serialized so that the outputs keep their order. As with Beam's queue, once the queue is
+   * cancelled (the bundle failed or was closed) a put throws the cancellation and decodes nothing; a
+   * decoding failure cancels the queue with that failure, which the bundle's close then throws.
    */
   static final class ReadingQueue extends CancellableQueue<Elements> {
     private final BeamFnDataInboundObserver observer;
     private final Object decoding = new Object();
-    private volatile Exception failure;
+    private volatile Exception cancelled;
 
     ReadingQueue(BeamFnDataInboundObserver observer) {
       super(MARKER_CAPACITY);
@@ -195,19 +196,33 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
     public void put(Elements elements) throws Exception {
       Elements markers;
       synchronized (decoding) {
-        if (failure != null) {
-          return;
+        Exception reason = cancelled;
+        if (reason != null) {
+          throw reason;
         }
         try {
           markers = decodeData(elements);
         } catch (Exception e) {
-          failure = e;
           cancel(e);
           return;
         }
       }
       if (markers != null) {
         super.put(markers);
+      }
+    }
+
+    @Override
+    public void cancel(Exception exception) {
+      cancelled = exception;
+      super.cancel(exception);
+    }
+
+    @Override
+    public void reset() {
+      synchronized (decoding) {
+        cancelled = null;
+        super.reset();
       }
     }
 

@@ -67,7 +67,7 @@ public class OutputReadingBundleFactoryTest {
   }
 
   @Test(timeout = 60_000)
-  public void aDecodingFailure_isThrownByTheWaitingThread_andLaterMessagesAreDropped() throws Exception {
+  public void aDecodingFailure_isThrownByTheWaitingThread_andRefusesLaterMessages_withoutDisturbingOtherBundles() throws Exception {
     List<Long> received = new ArrayList<>();
     BeamFnDataInboundObserver observer =
         BeamFnDataInboundObserver.forConsumers(List.of(DataEndpoint.create(OUT, VarLongCoder.of(), received::add)), List.of());
@@ -82,7 +82,9 @@ public class OutputReadingBundleFactoryTest {
     OutputReadingBundleFactory.readOnArrival(failing);
 
     failing.accept(data(OUT, false, 1L));
-    failing.accept(data(OUT, true, 2L));
+    // As with Beam's queue, a cancelled queue refuses what comes later, with the cancellation.
+    Exception later = assertThrows(Exception.class, () -> failing.accept(data(OUT, true, 2L)));
+    assertThat(later, sameInstance(failure));
     Exception thrown = assertThrows(Exception.class, failing::awaitCompletion);
     assertThat(thrown, sameInstance(failure));
 
