@@ -6,6 +6,8 @@ import static org.hamcrest.Matchers.equalTo;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
@@ -28,7 +30,9 @@ import org.junit.Test;
  * A bounded read of one split that emits 320 MB within one bundle, with the runner's defaults.
  * Beam 2.62's runner side alone queues at most 100 data messages of a bundle and reads them only
  * after the SDK harness answered the bundle, which the harness does only after its output is sent:
- * at the harness's 1 MB messages the read stopped at about 100 MB and the job waited for ever.
+ * at the harness's 1 MB messages the read stopped at about 100 MB and the job waited for ever. And
+ * a split's records reach the next stage while the split is still being read, rather than all at
+ * its end.
  */
 public class LargeBundleOutputITCase {
   private static final int ELEMENTS = 3_200;
@@ -36,12 +40,7 @@ public class LargeBundleOutputITCase {
 
   @Test(timeout = 300_000)
   public void oneSplitEmittingHundredsOfMegabytes_inOneBundle_finishes_andLosesNothing() {
-    AiNativeFlinkPipelineOptions options = PipelineOptionsFactory.create().as(AiNativeFlinkPipelineOptions.class);
-    options.setRunner(AiNativeFlinkRunner.class);
-    options.setFlinkMaster("[local]");
-    options.setParallelism(2);
-    options.setNumberOfExecutionRetries(0);
-    Pipeline p = Pipeline.create(options);
+    Pipeline p = pipeline();
     // The reshuffle makes the read's stage send all its records to the runner (a fused combine
     // would otherwise keep them inside the harness).
     PCollection<byte[]> records =
@@ -53,6 +52,37 @@ public class LargeBundleOutputITCase {
     PAssert.thatSingleton(indexSum).isEqualTo((long) ELEMENTS * (ELEMENTS - 1) / 2);
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(Duration.standardMinutes(4)), equalTo(PipelineResult.State.DONE));
+  }
+
+  /** Counted down by the stage after the reshuffle; the source waits on it halfway through its split. */
+  private static volatile CountDownLatch downstreamSawRecords;
+
+  @Test(timeout = 300_000)
+  public void aSplitsRecords_reachTheNextStage_whileTheSplitIsStillBeingRead() {
+    downstreamSawRecords = new CountDownLatch(1);
+    Pipeline p = pipeline();
+    int count = 20_000;
+    PCollection<Long> indexSum =
+        p.apply(Read.from(new OneSplitSource(count, 1_000, count / 2)))
+            .apply(Reshuffle.viaRandomKey())
+            .apply("Index", MapElements.into(TypeDescriptors.longs()).via(r -> {
+              downstreamSawRecords.countDown();
+              return checkedIndex(r);
+            }))
+            .apply(Combine.globally(Sum.ofLongs()));
+    PAssert.thatSingleton(indexSum).isEqualTo((long) count * (count - 1) / 2);
+    PipelineResult result = p.run();
+    assertThat(result.waitUntilFinish(Duration.standardMinutes(4)), equalTo(PipelineResult.State.DONE));
+  }
+
+  /** A pipeline on the embedded cluster with the runner's defaults, parallelism 2, no retries. */
+  private static Pipeline pipeline() {
+    AiNativeFlinkPipelineOptions options = PipelineOptionsFactory.create().as(AiNativeFlinkPipelineOptions.class);
+    options.setRunner(AiNativeFlinkRunner.class);
+    options.setFlinkMaster("[local]");
+    options.setParallelism(2);
+    options.setNumberOfExecutionRetries(0);
+    return Pipeline.create(options);
   }
 
   /** The record's index, after checking that every byte is what the source wrote. */
@@ -73,9 +103,17 @@ public class LargeBundleOutputITCase {
     private final int count;
     private final int bytes;
 
+    /** The index at which the reader waits for the next stage to see a record; -1 for none. */
+    private final int waitAt;
+
     OneSplitSource(int count, int bytes) {
+      this(count, bytes, -1);
+    }
+
+    OneSplitSource(int count, int bytes, int waitAt) {
       this.count = count;
       this.bytes = bytes;
+      this.waitAt = waitAt;
     }
 
     @Override
@@ -101,6 +139,9 @@ public class LargeBundleOutputITCase {
         @Override
         public boolean advance() {
           index++;
+          if (index == waitAt) {
+            awaitDownstream();
+          }
           return index < count;
         }
 
@@ -125,6 +166,18 @@ public class LargeBundleOutputITCase {
           return OneSplitSource.this;
         }
       };
+    }
+
+    private static void awaitDownstream() {
+      try {
+        if (!downstreamSawRecords.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException(
+              "The next stage saw none of this split's first records within 60 s: the split's output waits for its end");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
     }
 
     @Override

@@ -1,8 +1,17 @@
 package io.ainative.runner.translation;
 
 import java.lang.reflect.Field;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import org.apache.beam.model.fnexecution.v1.BeamFnApi.Elements;
+import org.apache.beam.model.fnexecution.v1.BeamFnApi.ProcessBundleResponse;
+import org.apache.beam.runners.core.DoFnRunners;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
 import org.apache.beam.runners.fnexecution.control.BundleCheckpointHandler;
 import org.apache.beam.runners.fnexecution.control.BundleFinalizationHandler;
@@ -17,47 +26,71 @@ import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.sdk.fn.CancellableQueue;
 import org.apache.beam.sdk.fn.data.BeamFnDataInboundObserver;
+import org.apache.beam.sdk.fn.data.FnDataReceiver;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.util.construction.Timer;
 
 /**
- * A stage's bundle factory whose bundles read their data outputs as the SDK harness sends them, so
- * that no volume of output can stall a bundle.
+ * A stage's bundle factory whose bundles read their outputs as the SDK harness sends them and emit
+ * them while the bundle runs, so that no volume of output stalls a bundle or waits in memory for
+ * its end.
  *
- * <p>Beam 2.62's runner side ({@code SdkHarnessClient.BundleProcessor.ActiveBundle}) queues the data messages a
+ * <p>Beam 2.62's runner side ({@code SdkHarnessClient.ActiveBundle}) queues the data messages a
  * bundle receives, at most 100, and takes them off that queue only after the harness has answered the
  * bundle; the harness answers only once its outputs are sent. A bundle whose outputs need more than
  * 100 messages (about 100 MB at the harness's 1 MB messages: one split of a large bounded read, or one
- * element that fans out) therefore waited for ever. Here each message's data is decoded by the thread
- * that receives it (a gRPC thread of the data service) and handed to the stage's output receivers at
- * once. Beam's operator hands those outputs to its task thread through an unbounded queue, which it
- * empties after every element and when the bundle ends. Only what must reach the task thread in
- * order goes through Beam's queue: the end-of-stream marker of each output and the timers the bundle
- * sets, which Beam applies to Flink's timer service on the task thread as before.
+ * element that fans out) therefore waited for ever. Here:
  *
- * <p>Memory: the outputs of one bundle that arrive while the task thread waits for the bundle's end
- * are held until that end. A bundle takes at most {@code maxBundleSize} input elements, so what it
- * holds is bounded by what those elements emit.
+ * <ul>
+ *   <li>each message's data is decoded by the thread that receives it (a gRPC thread of the data
+ *       service) into an {@link OutputHandoff}; only what must reach the task thread in order goes
+ *       through Beam's queue: the end-of-stream marker of each output and the timers the bundle sets,
+ *       which Beam applies to Flink's timer service on the task thread as before;
+ *   <li>the task thread emits the handed-off outputs after each input element it sends, while it
+ *       waits for the harness to answer the bundle (the wait inside Beam's {@code close}), and after
+ *       the bundle ends. While it waits, a gRPC thread that finds {@value #HANDOFF_LIMIT} outputs
+ *       queued waits too, which holds the harness back instead of filling memory. At any other time
+ *       (the task thread sending input, or idle between elements) the handoff does not block: the
+ *       task thread may itself be waiting for the harness to take input.
+ * </ul>
  *
- * <p>Beam keeps the queue in private fields; {@link #install} and {@link #readOnArrival} name each
- * field they need in their error, so a Beam upgrade that moves one fails the first bundle clearly.
+ * <p>Beam keeps what this needs in private fields; {@link #install} and {@link #readOnArrival} name
+ * each field in their error, so a Beam upgrade that moves one fails the first bundle clearly.
  */
 final class OutputReadingBundleFactory implements StageBundleFactory {
   static final String OPERATOR_FIELD = "stageBundleFactory";
   static final String INBOUND_FIELD = "beamFnDataInboundObserver";
   static final String QUEUE_FIELD = "queue";
+  static final String RESPONSE_FIELD = "response";
   /** Beam's queue holds end-of-stream markers and timers only; its capacity bounds those, not data. */
   private static final int MARKER_CAPACITY = 1024;
+  /** Outputs queued for the task thread before a gRPC thread waits, while the task thread drains. */
+  static final int HANDOFF_LIMIT = 10_000;
+
+  /** Emits one output of the stage; called on the task thread only. */
+  @FunctionalInterface
+  interface Emitter {
+    void emit(String pCollectionId, WindowedValue<?> output);
+  }
 
   private final StageBundleFactory delegate;
+  private final Emitter emitter;
+  /** One bundle at a time: Beam's operator finishes a bundle before it starts the next. */
+  private final OutputHandoff handoff = new OutputHandoff(HANDOFF_LIMIT);
 
-  private OutputReadingBundleFactory(StageBundleFactory delegate) {
+  private OutputReadingBundleFactory(StageBundleFactory delegate, Emitter emitter) {
     this.delegate = delegate;
+    this.emitter = emitter;
   }
 
   /**
    * Replaces the bundle factory of Beam's operator by one whose bundles read their outputs on
-   * arrival. Call from {@code createWrappingDoFnRunner}, before Beam's runner takes the factory.
+   * arrival and emit them through {@code emitter} while they run. Call from {@code
+   * createWrappingDoFnRunner}, before Beam's runner takes the factory.
    */
-  static void install(ExecutableStageDoFnOperator<?, ?> operator, String stepName) {
+  static void install(ExecutableStageDoFnOperator<?, ?> operator, String stepName, Emitter emitter) {
     try {
       Field field = ExecutableStageDoFnOperator.class.getDeclaredField(OPERATOR_FIELD);
       field.setAccessible(true);
@@ -66,7 +99,7 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
         throw new IllegalStateException("Beam's operator has not built its bundle factory yet");
       }
       if (!(current instanceof OutputReadingBundleFactory)) {
-        field.set(operator, new OutputReadingBundleFactory(current));
+        field.set(operator, new OutputReadingBundleFactory(current, emitter));
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException(
@@ -74,6 +107,18 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
               + OPERATOR_FIELD + "') for stage '" + stepName + "'",
           e);
     }
+  }
+
+  /** An emitter that hands each output to {@code outputManager} under its PCollection's tag. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Emitter emitter(Map<String, TupleTag<?>> outputTags, Supplier<DoFnRunners.OutputManager> outputManager) {
+    return (pCollectionId, output) -> {
+      TupleTag tag = outputTags.get(pCollectionId);
+      if (tag == null) {
+        throw new IllegalStateException("Received output for unknown PCollection " + pCollectionId);
+      }
+      outputManager.get().output(tag, (WindowedValue) output);
+    };
   }
 
   @Override
@@ -85,11 +130,20 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
       BundleFinalizationHandler finalizationHandler,
       BundleCheckpointHandler checkpointHandler)
       throws Exception {
+    handoff.clear();
+    OutputReceiverFactory toHandoff =
+        new OutputReceiverFactory() {
+          @Override
+          public <T> FnDataReceiver<T> create(String pCollectionId) {
+            return output -> handoff.put(pCollectionId, (WindowedValue<?>) output);
+          }
+        };
     RemoteBundle bundle =
-        delegate.getBundle(
-            outputReceiverFactory, timerReceiverFactory, stateRequestHandler, progressHandler, finalizationHandler, checkpointHandler);
+        delegate.getBundle(toHandoff, timerReceiverFactory, stateRequestHandler, progressHandler, finalizationHandler, checkpointHandler);
     try {
-      readOnArrival(bundle);
+      SdkHarnessClient.BundleProcessor.ActiveBundle active = activeBundle(bundle);
+      readOnArrival(active);
+      emitWhileAwaitingResponse(active);
     } catch (RuntimeException e) {
       try {
         bundle.close();
@@ -98,15 +152,111 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
       }
       throw e;
     }
-    return bundle;
+    return new Bundle(bundle);
   }
 
   /**
-   * Makes {@code bundle} decode its data messages on arrival. Must run before the bundle's first input
-   * is sent: until then the harness has nothing to answer with.
+   * Makes the task thread emit handed-off outputs while Beam's {@code close} waits for the harness's
+   * answer: the bundle's response becomes a future whose {@code get} drains the handoff until the
+   * answer is there.
    */
-  static void readOnArrival(RemoteBundle bundle) {
-    SdkHarnessClient.BundleProcessor.ActiveBundle active = activeBundle(bundle);
+  @SuppressWarnings("unchecked")
+  private void emitWhileAwaitingResponse(SdkHarnessClient.BundleProcessor.ActiveBundle active) {
+    CompletionStage<ProcessBundleResponse> response =
+        (CompletionStage<ProcessBundleResponse>) read(active, SdkHarnessClient.BundleProcessor.ActiveBundle.class, RESPONSE_FIELD);
+    try {
+      Field field = SdkHarnessClient.BundleProcessor.ActiveBundle.class.getDeclaredField(RESPONSE_FIELD);
+      field.setAccessible(true);
+      field.set(active, new DrainingResponse(response));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException(
+          "Cannot replace the response of Beam's SdkHarnessClient.ActiveBundle (field '" + RESPONSE_FIELD + "')", e);
+    }
+  }
+
+  /** The harness's answer to a bundle; waiting for it emits the bundle's outputs meanwhile. */
+  private final class DrainingResponse extends CompletableFuture<ProcessBundleResponse> {
+    DrainingResponse(CompletionStage<ProcessBundleResponse> response) {
+      response.whenComplete(
+          (answer, failure) -> {
+            if (failure != null) {
+              completeExceptionally(failure);
+            } else {
+              complete(answer);
+            }
+            handoff.wake();
+          });
+    }
+
+    @Override
+    public ProcessBundleResponse get() throws InterruptedException, ExecutionException {
+      handoff.emitUntil(this::isDone, emitter);
+      return super.get();
+    }
+  }
+
+  /** The bundle Beam's operator gets: emits handed-off outputs after each input and at its end. */
+  private final class Bundle implements RemoteBundle {
+    private final RemoteBundle bundle;
+    private final Map<String, FnDataReceiver> inputs;
+
+    @SuppressWarnings("rawtypes")
+    Bundle(RemoteBundle bundle) {
+      this.bundle = bundle;
+      Map<String, FnDataReceiver> wrapped = new HashMap<>();
+      for (Map.Entry<String, FnDataReceiver> input : bundle.getInputReceivers().entrySet()) {
+        FnDataReceiver receiver = input.getValue();
+        wrapped.put(input.getKey(), element -> {
+          receiver.accept(element);
+          handoff.emitAvailable(emitter);
+        });
+      }
+      this.inputs = Collections.unmodifiableMap(wrapped);
+    }
+
+    @Override
+    public String getId() {
+      return bundle.getId();
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public Map<String, FnDataReceiver> getInputReceivers() {
+      return inputs;
+    }
+
+    @Override
+    public Map<KV<String, String>, FnDataReceiver<Timer>> getTimerReceivers() {
+      return bundle.getTimerReceivers();
+    }
+
+    @Override
+    public void requestProgress() {
+      bundle.requestProgress();
+    }
+
+    @Override
+    public void split(double fractionOfRemainder) {
+      bundle.split(fractionOfRemainder);
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        bundle.close();
+      } catch (Exception e) {
+        handoff.clear();
+        throw e;
+      }
+      handoff.emitAvailable(emitter);
+    }
+  }
+
+  /**
+   * Makes {@code active} decode its data messages on arrival. Must run before the bundle's first
+   * input is sent: until then the harness has nothing to answer with.
+   */
+  static void readOnArrival(SdkHarnessClient.BundleProcessor.ActiveBundle active) {
     Optional<?> inbound = (Optional<?>) read(active, SdkHarnessClient.BundleProcessor.ActiveBundle.class, INBOUND_FIELD);
     if (inbound.isEmpty()) {
       return; // a bundle without outputs or timers

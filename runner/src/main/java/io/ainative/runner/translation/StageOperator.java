@@ -65,6 +65,8 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
   static volatile int entriesAtLastClose = -1;
 
   private final boolean splittable;
+  /** The output tag of each output PCollection of the stage (Beam keeps its copy private). */
+  private final Map<String, TupleTag<?>> outputTags;
   private final SerializablePipelineOptions options;
   private final Coder<?> elementKeyCoder;
 
@@ -106,6 +108,7 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
         keyCoder,
         keySelector);
     this.splittable = splittable;
+    this.outputTags = Map.copyOf(outputMap);
     this.options = new SerializablePipelineOptions(options);
     this.elementKeyCoder = keyCoder;
   }
@@ -122,7 +125,7 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
 
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
-    OutputReadingBundleFactory.install(this, stepName);
+    OutputReadingBundleFactory.install(this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager));
     return super.createWrappingDoFnRunner(wrappedRunner, stepContext);
   }
 

@@ -64,6 +64,8 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   static final String STATE_CLEANUP_TIMER_ID = "__user-state-cleanup__";
 
   private final UserStateKinds userStates;
+  /** The output tag of each output PCollection of the stage (Beam keeps its copy private). */
+  private final Map<String, TupleTag<?>> outputTags;
   private final KeySelector<WindowedValue<InputT>, ByteBuffer> stateKeySelector;
   private final List<String> windowExpirationFamilies;
   private final boolean keyScoped;
@@ -117,6 +119,7 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
           "Stage '" + stepName + "' has user state (" + userStates + ") or window-expiration timers but no key");
     }
     this.userStates = userStates;
+    this.outputTags = Map.copyOf(outputMap);
     this.windowExpirationFamilies = List.copyOf(windowExpirationFamilies);
     this.stateKeySelector = keySelector;
     this.keyScoped = !userStates.multimapStates().isEmpty();
@@ -125,7 +128,7 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
     installUserStateHandler();
-    OutputReadingBundleFactory.install(this, stepName);
+    OutputReadingBundleFactory.install(this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager));
     expiredWindows = new ArrayDeque<>();
     if (userStates.any()) {
       pendingTimers = PendingTimers.of(stepContext.timerInternals());
