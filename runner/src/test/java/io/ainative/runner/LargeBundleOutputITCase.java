@@ -32,7 +32,7 @@ import org.junit.Test;
  * after the SDK harness answered the bundle, which the harness does only after its output is sent:
  * at the harness's 1 MB messages the read stopped at about 100 MB and the job waited for ever. And
  * a split's records reach the next stage while the split is still being read, rather than all at
- * its end.
+ * its end, without a held-back stage holding back the harness's other bundles.
  */
 public class LargeBundleOutputITCase {
   private static final int ELEMENTS = 3_200;
@@ -56,23 +56,44 @@ public class LargeBundleOutputITCase {
 
   /** Counted down by the stage after the reshuffle; the source waits on it halfway through its split. */
   private static volatile CountDownLatch downstreamSawRecords;
+  /** Counted down by the source further on; the stage after the reshuffle waits on it. */
+  private static volatile CountDownLatch readerWentOn;
 
   @Test(timeout = 300_000)
-  public void aSplitsRecords_reachTheNextStage_whileTheSplitIsStillBeingRead() {
+  public void aSplitsRecords_reachTheNextStage_whileTheSplitIsStillBeingRead_andAHeldBackStageHoldsNoOtherBack() {
     downstreamSawRecords = new CountDownLatch(1);
+    readerWentOn = new CountDownLatch(1);
     Pipeline p = pipeline();
-    int count = 20_000;
+    // The reader waits at 100,000 until the next stage saw a record (so records flow while the split
+    // is read); the next stage then waits until the reader got to 500,000 (400 MB later, more than the
+    // buffers between them and the harness's input queue hold). Meanwhile the next stage
+    // takes nothing, so the read's task thread is held back by the buffers between them, and the
+    // reader can only go on if the thread reading the harness's data stream, which both stages'
+    // bundles share, never waits for the read's task thread.
+    int count = 600_000;
     PCollection<Long> indexSum =
-        p.apply(Read.from(new OneSplitSource(count, 1_000, count / 2)))
+        p.apply(Read.from(new OneSplitSource(count, 1_000, 100_000, 500_000)))
             .apply(Reshuffle.viaRandomKey())
             .apply("Index", MapElements.into(TypeDescriptors.longs()).via(r -> {
               downstreamSawRecords.countDown();
+              await(readerWentOn, "the reader did not get from record 100,000 to 500,000 while the next stage waited");
               return checkedIndex(r);
             }))
             .apply(Combine.globally(Sum.ofLongs()));
     PAssert.thatSingleton(indexSum).isEqualTo((long) count * (count - 1) / 2);
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(Duration.standardMinutes(4)), equalTo(PipelineResult.State.DONE));
+  }
+
+  private static void await(CountDownLatch latch, String otherwise) {
+    try {
+      if (!latch.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("Within 60 s, " + otherwise);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A pipeline on the embedded cluster with the runner's defaults, parallelism 2, no retries. */
@@ -105,15 +126,18 @@ public class LargeBundleOutputITCase {
 
     /** The index at which the reader waits for the next stage to see a record; -1 for none. */
     private final int waitAt;
+    /** The index at which the reader lets the next stage go on; -1 for none. */
+    private final int releaseAt;
 
     OneSplitSource(int count, int bytes) {
-      this(count, bytes, -1);
+      this(count, bytes, -1, -1);
     }
 
-    OneSplitSource(int count, int bytes, int waitAt) {
+    OneSplitSource(int count, int bytes, int waitAt, int releaseAt) {
       this.count = count;
       this.bytes = bytes;
       this.waitAt = waitAt;
+      this.releaseAt = releaseAt;
     }
 
     @Override
@@ -140,7 +164,10 @@ public class LargeBundleOutputITCase {
         public boolean advance() {
           index++;
           if (index == waitAt) {
-            awaitDownstream();
+            await(downstreamSawRecords, "the next stage saw none of this split's first records: the split's output waits for its end");
+          }
+          if (index == releaseAt) {
+            readerWentOn.countDown();
           }
           return index < count;
         }
@@ -166,18 +193,6 @@ public class LargeBundleOutputITCase {
           return OneSplitSource.this;
         }
       };
-    }
-
-    private static void awaitDownstream() {
-      try {
-        if (!downstreamSawRecords.await(60, TimeUnit.SECONDS)) {
-          throw new IllegalStateException(
-              "The next stage saw none of this split's first records within 60 s: the split's output waits for its end");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
     }
 
     @Override

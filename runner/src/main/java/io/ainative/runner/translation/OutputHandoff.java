@@ -11,36 +11,25 @@ import org.apache.beam.sdk.util.WindowedValue;
  * A stage's outputs, decoded on the data service's gRPC threads, on their way to the task thread,
  * which alone may emit them.
  *
- * <p>Threading: {@link #put} on any thread; {@link #emitAvailable}, {@link #emitUntil} and {@link
- * #clear} on the task thread only. A put waits only while the task thread is inside {@link
- * #emitUntil} and {@code limit} outputs are queued: then the task thread is sure to empty the queue.
- * Outside it, the task thread may be waiting for the harness (to take its input), and a waiting put
- * could hold the harness back in turn, so a put never waits there.
+ * <p>Threading: {@link #put} on any thread, never waiting; {@link #emitAvailable}, {@link
+ * #emitUntil} and {@link #clear} on the task thread only. A put must not wait: the thread that puts
+ * reads the one data stream that an SDK harness shares between all its bundles, so a put waiting for
+ * this stage's task thread (itself waiting for downstream buffers) would hold back the outputs of
+ * every other stage's bundle in that harness, downstream ones included, and the job would wait for
+ * ever. What the queue holds is bounded by how far the harness runs ahead of the task thread, which
+ * empties it whenever it waits for the harness.
  */
 final class OutputHandoff {
   private static final long WAKE_MILLIS = 50;
 
-  private final int limit;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition notFull = lock.newCondition();
   private final Condition changed = lock.newCondition();
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
-  private boolean draining;
-
-  OutputHandoff(int limit) {
-    if (limit < 1) {
-      throw new IllegalArgumentException("limit must be positive, was " + limit);
-    }
-    this.limit = limit;
-  }
 
   /** Queues one output of PCollection {@code pCollectionId}. */
-  void put(String pCollectionId, WindowedValue<?> output) throws InterruptedException {
-    lock.lockInterruptibly();
+  void put(String pCollectionId, WindowedValue<?> output) {
+    lock.lock();
     try {
-      while (draining && queue.size() / 2 >= limit) {
-        notFull.await();
-      }
       queue.add(pCollectionId);
       queue.add(output);
       changed.signal();
@@ -69,37 +58,24 @@ final class OutputHandoff {
 
   /**
    * Emits outputs as they come until {@code done} holds (checked after each {@link #wake} and at
-   * least every 50 ms); puts wait meanwhile while {@code limit} outputs are queued.
+   * least every 50 ms).
    */
   void emitUntil(BooleanSupplier done, OutputReadingBundleFactory.Emitter emitter) throws InterruptedException {
-    lock.lockInterruptibly();
-    draining = true;
-    lock.unlock();
-    try {
-      while (true) {
-        Object[] batch;
-        lock.lockInterruptibly();
-        try {
-          while (queue.isEmpty() && !done.getAsBoolean()) {
-            changed.await(WAKE_MILLIS, TimeUnit.MILLISECONDS);
-          }
-          if (queue.isEmpty()) {
-            return;
-          }
-          batch = drainLocked();
-        } finally {
-          lock.unlock();
-        }
-        emit(batch, emitter);
-      }
-    } finally {
-      lock.lock();
+    while (true) {
+      Object[] batch;
+      lock.lockInterruptibly();
       try {
-        draining = false;
-        notFull.signalAll();
+        while (queue.isEmpty() && !done.getAsBoolean()) {
+          changed.await(WAKE_MILLIS, TimeUnit.MILLISECONDS);
+        }
+        if (queue.isEmpty()) {
+          return;
+        }
+        batch = drainLocked();
       } finally {
         lock.unlock();
       }
+      emit(batch, emitter);
     }
   }
 
@@ -108,7 +84,6 @@ final class OutputHandoff {
     lock.lock();
     try {
       queue.clear();
-      notFull.signalAll();
     } finally {
       lock.unlock();
     }
@@ -135,7 +110,6 @@ final class OutputHandoff {
   private Object[] drainLocked() {
     Object[] batch = queue.toArray();
     queue.clear();
-    notFull.signalAll();
     return batch;
   }
 

@@ -50,10 +50,8 @@ import org.apache.beam.sdk.util.construction.Timer;
  *       which Beam applies to Flink's timer service on the task thread as before;
  *   <li>the task thread emits the handed-off outputs after each input element it sends, while it
  *       waits for the harness to answer the bundle (the wait inside Beam's {@code close}), and after
- *       the bundle ends. While it waits, a gRPC thread that finds {@value #HANDOFF_LIMIT} outputs
- *       queued waits too, which holds the harness back instead of filling memory. At any other time
- *       (the task thread sending input, or idle between elements) the handoff does not block: the
- *       task thread may itself be waiting for the harness to take input.
+ *       the bundle ends, so a long bundle's outputs flow downstream while it runs. The gRPC thread
+ *       never waits for the task thread (see {@link OutputHandoff} for why it must not).
  * </ul>
  *
  * <p>Beam keeps what this needs in private fields; {@link #install} and {@link #readOnArrival} name
@@ -66,8 +64,6 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
   static final String RESPONSE_FIELD = "response";
   /** Beam's queue holds end-of-stream markers and timers only; its capacity bounds those, not data. */
   private static final int MARKER_CAPACITY = 1024;
-  /** Outputs queued for the task thread before a gRPC thread waits, while the task thread drains. */
-  static final int HANDOFF_LIMIT = 10_000;
 
   /** Emits one output of the stage; called on the task thread only. */
   @FunctionalInterface
@@ -78,7 +74,7 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
   private final StageBundleFactory delegate;
   private final Emitter emitter;
   /** One bundle at a time: Beam's operator finishes a bundle before it starts the next. */
-  private final OutputHandoff handoff = new OutputHandoff(HANDOFF_LIMIT);
+  private final OutputHandoff handoff = new OutputHandoff();
 
   private OutputReadingBundleFactory(StageBundleFactory delegate, Emitter emitter) {
     this.delegate = delegate;
