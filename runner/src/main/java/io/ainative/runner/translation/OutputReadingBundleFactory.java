@@ -50,9 +50,8 @@ import org.apache.beam.sdk.util.construction.Timer;
  *       which Beam applies to Flink's timer service on the task thread as before;
  *   <li>the task thread emits the handed-off outputs after each input element it sends, while it
  *       waits for the harness to answer the bundle (the wait inside Beam's {@code close}), and after
- *       the bundle ends, so a long bundle's outputs flow downstream while it runs. While it waits
- *       for the harness, {@value #HANDOFF_LIMIT} queued outputs hold the harness back, unless the
- *       task thread is stuck (see {@link OutputHandoff} for why the gRPC thread must then not wait).
+ *       the bundle ends, so a long bundle's outputs flow downstream while it runs. The gRPC thread
+ *       never waits for the task thread (see {@link OutputHandoff} for why it must not).
  * </ul>
  *
  * <p>Beam keeps what this needs in private fields; {@link #install} and {@link #readOnArrival} name
@@ -66,9 +65,6 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
   /** Beam's queue holds end-of-stream markers and timers only; its capacity bounds those, not data. */
   private static final int MARKER_CAPACITY = 1024;
 
-  /** Outputs queued for the task thread before the harness is held back, while the task thread drains. */
-  static final int HANDOFF_LIMIT = 10_000;
-
   /** Emits one output of the stage; called on the task thread only. */
   @FunctionalInterface
   interface Emitter {
@@ -78,7 +74,7 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
   private final StageBundleFactory delegate;
   private final Emitter emitter;
   /** One bundle at a time: Beam's operator finishes a bundle before it starts the next. */
-  private final OutputHandoff handoff = new OutputHandoff(HANDOFF_LIMIT);
+  private final OutputHandoff handoff = new OutputHandoff();
 
   private OutputReadingBundleFactory(StageBundleFactory delegate, Emitter emitter) {
     this.delegate = delegate;

@@ -2,7 +2,6 @@ package io.ainative.runner.translation;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,11 +14,9 @@ import org.junit.Test;
 /** The handoff between the gRPC threads that decode a bundle's outputs and the task thread. */
 public class OutputHandoffTest {
 
-  private static final int LIMIT = 100;
-
   @Test(timeout = 60_000)
-  public void aProducer_stopsWaitingAtTheLimit_whenTheTaskThreadIsStuckEmitting() throws Exception {
-    OutputHandoff handoff = new OutputHandoff(LIMIT);
+  public void aProducer_neverWaits_evenWhileTheTaskThreadIsStuckEmitting() throws Exception {
+    OutputHandoff handoff = new OutputHandoff();
     CountDownLatch emitting = new CountDownLatch(1);
     CountDownLatch downstreamFree = new CountDownLatch(1);
     int total = 100_000;
@@ -39,8 +36,7 @@ public class OutputHandoffTest {
       }
     });
     emitting.await(10, TimeUnit.SECONDS);
-    // The gRPC thread: puts everything while the task thread cannot take anything (it waits at the
-    // limit until the stuck emission has lasted the stall time, then no more).
+    // The gRPC thread: puts everything while the task thread cannot take anything.
     for (int i = 1; i < total; i++) {
       handoff.put(i % 2 == 0 ? "even" : "odd", WindowedValue.valueInGlobalWindow(i));
     }
@@ -57,38 +53,8 @@ public class OutputHandoffTest {
   }
 
   @Test(timeout = 60_000)
-  public void whileTheTaskThreadEmitsSteadily_aProducerWaitsAtTheLimit_andEverythingArrivesInOrder() throws Exception {
-    OutputHandoff handoff = new OutputHandoff(LIMIT);
-    int total = 50 * LIMIT;
-    CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
-      try {
-        for (int i = 0; i < total; i++) {
-          handoff.put("out", WindowedValue.valueInGlobalWindow(i));
-        }
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    producer.whenComplete((v, e) -> handoff.wake());
-    List<Integer> emitted = new ArrayList<>();
-    int[] largestQueue = {0};
-    handoff.emitUntil(producer::isDone, (pc, v) -> {
-      emitted.add((Integer) v.getValue());
-      largestQueue[0] = Math.max(largestQueue[0], handoff.size());
-    });
-    producer.get(10, TimeUnit.SECONDS);
-    handoff.emitAvailable((pc, v) -> emitted.add((Integer) v.getValue()));
-
-    assertThat(emitted.size(), equalTo(total));
-    for (int i = 0; i < total; i++) {
-      assertThat(emitted.get(i), equalTo(i));
-    }
-    assertThat("outputs queued while the task thread emitted", largestQueue[0], lessThanOrEqualTo(LIMIT));
-  }
-
-  @Test(timeout = 60_000)
-  public void emitAvailable_emitsWhatIsQueued_inOrder_withItsPCollection() throws Exception {
-    OutputHandoff handoff = new OutputHandoff(LIMIT);
+  public void emitAvailable_emitsWhatIsQueued_inOrder_withItsPCollection() {
+    OutputHandoff handoff = new OutputHandoff();
     for (int i = 0; i < 1_000; i++) {
       handoff.put(i % 2 == 0 ? "even" : "odd", WindowedValue.valueInGlobalWindow(i));
     }
