@@ -46,6 +46,25 @@ public class ImageFilesClassificationITCase {
 
   @Test(timeout = 300_000)
   public void aDirectoryOfPngFiles_isClassifiedByFileName_andBadFilesReachTheFailureOutputs() throws Exception {
+    PipelineResult result = classifyWithBadFiles(null);
+    assertThat("requests the served instances got as Arrow record batches", counter(result, "arrow_ipc_requests"), greaterThan(0L));
+    assertThat("inputs sent by reference", counter(result, "offloaded_inputs"), equalTo(0L));
+  }
+
+  @Test(timeout = 300_000)
+  public void imagesAboveTheOffloadThreshold_travelByReference_andTheirObjectsAreDeleted() throws Exception {
+    Path objects = temp.newFolder("objects").toPath();
+    PipelineResult result = classifyWithBadFiles(objects);
+    // every decodable file (the good ones and the one of the wrong size) was written once
+    assertThat("inputs sent by reference", counter(result, "offloaded_inputs"), equalTo(IMAGES + 1L));
+    assertThat(counter(result, "offloaded_bytes"), greaterThan(100L * IMAGES));
+    try (java.util.stream.Stream<Path> left = Files.walk(objects)) {
+      assertThat("files left in the object store", left.filter(Files::isRegularFile).map(Path::toString).collect(java.util.stream.Collectors.toList()), equalTo(List.of()));
+    }
+  }
+
+  /** Runs the demo's pipeline over good and bad files; with {@code objects}, every image travels by reference. */
+  private PipelineResult classifyWithBadFiles(Path objects) throws Exception {
     Path model = ShapesClassifier.trainedModel(Path.of("target/test-models"), InferenceDemo.SIZE, 1);
     Path dir = temp.newFolder("images").toPath();
     ShapeImageFiles.write(dir, InferenceDemo.SIZE, IMAGES, n -> {});
@@ -58,6 +77,10 @@ public class ImageFilesClassificationITCase {
     options.setRunner(TestAiNativeFlinkRunner.class);
     options.setFlinkMaster("[local]");
     options.setParallelism(2);
+    if (objects != null) {
+      options.setInferenceObjectStore(objects.toString());
+      options.setInferenceOffloadThresholdBytes(0);
+    }
     TestPipeline p = TestPipeline.fromOptions(options).enableAbandonedNodeEnforcement(false);
     InferenceDemo.Classified classified =
         InferenceDemo.classify(p, dir.resolve("*.png").toString(), InferenceDemo.spec(model), 2, 32);
@@ -103,11 +126,15 @@ public class ImageFilesClassificationITCase {
 
     PipelineResult result = p.run();
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
-    long requests = 0;
+    return result;
+  }
+
+  private static long counter(PipelineResult result, String name) {
+    long total = 0;
     for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
-        .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, "arrow_ipc_requests")).build()).getCounters()) {
-      requests += c.getAttempted();
+        .addNameFilter(MetricNameFilter.named(InferenceMetrics.DEFAULT_NAMESPACE, name)).build()).getCounters()) {
+      total += c.getAttempted();
     }
-    assertThat("requests the served instances got as Arrow record batches", requests, greaterThan(0L));
+    return total;
   }
 }

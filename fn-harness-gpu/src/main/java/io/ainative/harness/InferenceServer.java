@@ -8,6 +8,7 @@ import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
 import io.ainative.harness.grpc.Failure;
 import io.ainative.harness.grpc.IndexedFailure;
+import io.ainative.harness.grpc.IndexedRef;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
@@ -15,6 +16,8 @@ import io.ainative.harness.grpc.StatusRequest;
 import io.ainative.harness.grpc.StatusResponse;
 import io.ainative.multimodal.arrow.ArrowElements;
 import io.ainative.multimodal.arrow.RecyclingRootAllocator;
+import io.ainative.multimodal.store.ObjectStoreException;
+import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import io.ainative.transforms.internal.BatchListener;
@@ -41,6 +44,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.util.CoderUtils;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +80,8 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
   /** For ARROW_IPC requests and responses; closed with the service. */
   private final RecyclingRootAllocator allocator = new RecyclingRootAllocator();
   private final Config config;
+  /** Reads the elements that travel by reference; null when the job has no object store. */
+  private final RequestObjectStore.@Nullable Reader refReader;
   private final ExecutorService executor;
   private final CompletableFuture<Backend<InputT, OutputT>> backend;
   private final AtomicLong completedRequests = new AtomicLong();
@@ -93,6 +99,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     this.arrowInputs = ArrowElements.of(inputCoder);
     this.arrowOutputs = ArrowElements.of(outputCoder);
     this.config = config;
+    this.refReader = config.objectStore == null ? null : config.objectStore.reader();
     AtomicInteger threads = new AtomicInteger();
     ThreadFactory factory =
         r -> {
@@ -252,7 +259,10 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     List<InputT> inputs;
     if (request.getEncoding() == Encoding.ARROW_IPC) {
       try {
-        inputs = arrowInputs.decode(request.getArrowBatch().toByteArray(), allocator);
+        inputs =
+            request.getArrowBatch().isEmpty() && request.getRefsCount() > 0
+                ? List.of()
+                : arrowInputs.decode(request.getArrowBatch().toByteArray(), allocator);
       } catch (IOException e) {
         return done(error(request, Status.INVALID_ARGUMENT, "the arrow_batch cannot be read: " + e.getMessage()));
       }
@@ -273,9 +283,30 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       return done(
           error(request, Status.INVALID_ARGUMENT, "encoding " + request.getEncoding() + " is not supported; use BEAM_CODER or ARROW_IPC"));
     }
-    List<CompletableFuture<Outcome<OutputT>>> futures = new ArrayList<>(inputs.size());
+    int total = inputs.size() + request.getRefsCount();
+    for (int k = 0, previous = -1; k < request.getRefsCount(); k++) {
+      int index = request.getRefs(k).getIndex();
+      if (index <= previous || index >= total) {
+        return done(error(request, Status.INVALID_ARGUMENT, "refs[" + k + "] has index " + index + ": ref indices must ascend within 0.." + (total - 1)));
+      }
+      previous = index;
+    }
+    List<CompletableFuture<Outcome<OutputT>>> futures = new ArrayList<>(total);
     Status refused = null;
-    for (InputT input : inputs) {
+    int nextInline = 0;
+    int nextRef = 0;
+    for (int i = 0; i < total; i++) {
+      InputT input;
+      if (nextRef < request.getRefsCount() && request.getRefs(nextRef).getIndex() == i) {
+        try {
+          input = byReference(request.getRefs(nextRef++));
+        } catch (IOException e) {
+          futures.add(CompletableFuture.completedFuture(Outcome.failure(InferenceStep.PRE_PROCESS, e)));
+          continue;
+        }
+      } else {
+        input = inputs.get(nextInline++);
+      }
       try {
         futures.add(b.batcher.submit(input));
       } catch (RejectedExecutionException e) {
@@ -315,6 +346,14 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
               }
               return request.getEncoding() == Encoding.ARROW_IPC ? arrowAnswer(request, outcomes) : coderAnswer(request, outcomes);
             });
+  }
+
+  /** An element that travels by reference, read from the job's object store. */
+  private InputT byReference(IndexedRef ref) throws IOException {
+    if (refReader == null) {
+      throw new ObjectStoreException("element " + ref.getIndex() + " travels by reference, and this service was given no object store");
+    }
+    return refReader.read(ref.getRef().toByteArray(), inputCoder);
   }
 
   /**
@@ -642,9 +681,15 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     final int[] preferredBatchSizes;
     final ModelHost.Options hostOptions;
     final Execution execution;
+    final @Nullable RequestObjectStore objectStore;
 
     private Config(
-        InferenceOptions options, int queueCapacity, int[] preferred, ModelHost.Options hostOptions, Execution execution) {
+        InferenceOptions options,
+        int queueCapacity,
+        int[] preferred,
+        ModelHost.Options hostOptions,
+        Execution execution,
+        @Nullable RequestObjectStore objectStore) {
       if (queueCapacity < 1) {
         throw new IllegalArgumentException("queueCapacity must be >= 1, was " + queueCapacity);
       }
@@ -653,6 +698,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       this.preferredBatchSizes = preferred;
       this.hostOptions = hostOptions;
       this.execution = Objects.requireNonNull(execution, "execution");
+      this.objectStore = objectStore;
     }
 
     /**
@@ -665,23 +711,29 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
           4 * options.maxBatchSize() * options.modelCopies(),
           new int[0],
           ModelHost.Options.defaults(),
-          Execution.DIRECT);
+          Execution.DIRECT,
+          null);
     }
 
     public Config withQueueCapacity(int capacity) {
-      return new Config(options, capacity, preferredBatchSizes, hostOptions, execution);
+      return new Config(options, capacity, preferredBatchSizes, hostOptions, execution, objectStore);
     }
 
     public Config withPreferredBatchSizes(int... sizes) {
-      return new Config(options, queueCapacity, sizes.clone(), hostOptions, execution);
+      return new Config(options, queueCapacity, sizes.clone(), hostOptions, execution, objectStore);
     }
 
     public Config withHostOptions(ModelHost.Options host) {
-      return new Config(options, queueCapacity, preferredBatchSizes, Objects.requireNonNull(host), execution);
+      return new Config(options, queueCapacity, preferredBatchSizes, Objects.requireNonNull(host), execution, objectStore);
     }
 
     public Config withExecution(Execution where) {
-      return new Config(options, queueCapacity, preferredBatchSizes, hostOptions, where);
+      return new Config(options, queueCapacity, preferredBatchSizes, hostOptions, where, objectStore);
+    }
+
+    /** The store the elements that travel by reference are read from; none by default. */
+    public Config withObjectStore(@Nullable RequestObjectStore store) {
+      return new Config(options, queueCapacity, preferredBatchSizes, hostOptions, execution, store);
     }
 
     /** What each model copy is loaded with (its copies per JVM are set from the options at start). */

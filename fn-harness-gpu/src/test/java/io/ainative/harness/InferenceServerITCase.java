@@ -76,7 +76,13 @@ public class InferenceServerITCase {
     modelDir = TestModels.shapesModelDir();
   }
 
+  @org.junit.Rule public org.junit.rules.TemporaryFolder tmp = new org.junit.rules.TemporaryFolder();
+
   private void start(InferenceOptions options) throws Exception {
+    start(options, null);
+  }
+
+  private void start(InferenceOptions options, RequestObjectStore objects) throws Exception {
     float[] blank = new float[CHANNELS * SIZE * SIZE];
     ModelSpec<float[], Integer> spec =
         ShapesClassifier.specBuilder(modelDir, SIZE, CHANNELS)
@@ -92,7 +98,7 @@ public class InferenceServerITCase {
             .build();
     service =
         InferenceServer.loading(
-            spec, FloatArrayCoder.of(), VarIntCoder.of(), InferenceServer.Config.of(options).withExecution(execution));
+            spec, FloatArrayCoder.of(), VarIntCoder.of(), InferenceServer.Config.of(options).withExecution(execution).withObjectStore(objects));
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -303,6 +309,87 @@ public class InferenceServerITCase {
       assertThat(right, greaterThanOrEqualTo(9L));
       assertEquals(0L, allocator.getAllocatedMemory());
     }
+  }
+
+  @Test
+  public void referencedElements_areReadFromTheJobsStore_inTheirPlace_andABadReferenceFailsAlone() throws Exception {
+    RequestObjectStore objects = new RequestObjectStore(tmp.newFolder("objects").toString(), "job-1");
+    start(InferenceOptions.defaults(), objects);
+    service.ready().get(2, TimeUnit.MINUTES);
+    ShapeImages images = new ShapeImages(SIZE, CHANNELS, 13);
+    List<float[]> pixels = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      pixels.add(images.next().pixels());
+    }
+    io.ainative.multimodal.store.ObjectStore client = objects.writer("client-0");
+    io.ainative.multimodal.store.ObjectStore otherJob = new RequestObjectStore(objects.root(), "job-2").writer("client-0");
+    ByteString ref1 = refBytes(client.put(pixels.get(1), FloatArrayCoder.of(), "pixels"));
+    ByteString ref3 = refBytes(client.put(pixels.get(3), FloatArrayCoder.of(), "pixels"));
+    ByteString foreign = refBytes(otherJob.put(pixels.get(0), FloatArrayCoder.of(), "pixels"));
+    io.ainative.multimodal.types.ObjectRef<float[]> deleted = client.put(new float[CHANNELS * SIZE * SIZE], FloatArrayCoder.of(), "pixels");
+    client.delete(deleted);
+    // elements 0..6: inline 0, 2, 4; by reference 1, 3; another job's object 5; a deleted one 6
+    List<float[]> inline = List.of(pixels.get(0), pixels.get(2), pixels.get(4));
+    List<io.ainative.harness.grpc.IndexedRef> refs =
+        List.of(indexed(1, ref1), indexed(3, ref3), indexed(5, foreign), indexed(6, refBytes(deleted)));
+    InferRequest coded = request(1, inline).toBuilder().addAllRefs(refs).build();
+    InferRequest arrow;
+    InferRequest allInline = request(3, pixels);
+    try (RootAllocator allocator = new RootAllocator()) {
+      arrow =
+          InferRequest.newBuilder()
+              .setRequestId(2)
+              .setEncoding(Encoding.ARROW_IPC)
+              .setArrowBatch(ByteString.copyFrom(ArrowElements.of(FloatArrayCoder.of()).encode(inline, allocator)))
+              .addAllRefs(refs)
+              .build();
+      InferRequest outOfOrder = request(4, inline).toBuilder().addRefs(indexed(3, ref3)).addRefs(indexed(1, ref1)).build();
+      Map<Long, InferResponse> r = infer(List.of(coded, arrow, allInline, outOfOrder));
+
+      List<Integer> expected = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        expected.add(CoderUtils.decodeFromByteArray(VarIntCoder.of(), r.get(3L).getResults(i).getOutput().toByteArray()));
+      }
+      InferResponse c = r.get(1L);
+      assertEquals(c.getStatusMessage(), Status.Code.OK.value(), c.getStatusCode());
+      assertEquals(7, c.getResultsCount());
+      for (int i = 0; i < 5; i++) {
+        assertEquals("element " + i, expected.get(i), CoderUtils.decodeFromByteArray(VarIntCoder.of(), c.getResults(i).getOutput().toByteArray()));
+      }
+      assertEquals("pre-process", c.getResults(5).getFailure().getStep());
+      assertThat(c.getResults(5).getFailure().getMessage(), containsString("outside this job's object store"));
+      assertEquals("pre-process", c.getResults(6).getFailure().getStep());
+      assertThat(c.getResults(6).getFailure().getMessage(), containsString("not found"));
+
+      InferResponse a = r.get(2L);
+      assertEquals(a.getStatusMessage(), Status.Code.OK.value(), a.getStatusCode());
+      assertEquals(List.of(5, 6), List.of(a.getFailures(0).getIndex(), a.getFailures(1).getIndex()));
+      assertEquals(expected, ArrowElements.of(VarIntCoder.of()).decode(a.getArrowOutputs().toByteArray(), allocator));
+
+      assertEquals(Status.Code.INVALID_ARGUMENT.value(), r.get(4L).getStatusCode());
+      assertThat(r.get(4L).getStatusMessage(), containsString("ref indices must ascend"));
+    }
+  }
+
+  @Test
+  public void referencedElement_withoutAnObjectStore_failsAlone() throws Exception {
+    RequestObjectStore objects = new RequestObjectStore(tmp.newFolder("objects").toString(), "job-1");
+    start(InferenceOptions.defaults());
+    service.ready().get(2, TimeUnit.MINUTES);
+    float[] pixels = new ShapeImages(SIZE, CHANNELS, 17).next().pixels();
+    ByteString ref = refBytes(objects.writer("client-0").put(pixels, FloatArrayCoder.of(), "pixels"));
+    InferResponse r = infer(List.of(request(1, List.of(pixels)).toBuilder().addRefs(indexed(1, ref)).build())).get(1L);
+    assertEquals(r.getStatusMessage(), Status.Code.OK.value(), r.getStatusCode());
+    assertTrue(r.getResults(0).hasOutput());
+    assertThat(r.getResults(1).getFailure().getMessage(), containsString("given no object store"));
+  }
+
+  private static ByteString refBytes(io.ainative.multimodal.types.ObjectRef<?> ref) throws Exception {
+    return ByteString.copyFrom(CoderUtils.encodeToByteArray(io.ainative.multimodal.coders.ObjectRefCoder.of(), ref.cast()));
+  }
+
+  private static io.ainative.harness.grpc.IndexedRef indexed(int index, ByteString ref) {
+    return io.ainative.harness.grpc.IndexedRef.newBuilder().setIndex(index).setRef(ref).build();
   }
 
   @Test

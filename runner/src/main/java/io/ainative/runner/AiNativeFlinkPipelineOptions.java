@@ -75,6 +75,26 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceWireEncoding(io.ainative.runner.rpc.WireEncoding encoding);
 
   @Description(
+      "Where inference inputs larger than --inferenceOffloadThresholdBytes are written, so that"
+          + " requests carry a reference and the service reads the input itself: a directory or"
+          + " Beam file system URI that every TaskManager can reach (a shared file system,"
+          + " s3://..., gs://...). Empty: a directory under the JVM's temporary directory on the"
+          + " embedded cluster, and no offloading on a remote cluster. 'none': no offloading.")
+  @Default.String("")
+  String getInferenceObjectStore();
+
+  void setInferenceObjectStore(String value);
+
+  @Description(
+      "Inference inputs whose encoding is larger than this many bytes travel by reference through"
+          + " --inferenceObjectStore instead of inside requests (images, tensors, byte arrays, and"
+          + " any input a client sends coder-encoded).")
+  @Default.Long(1L << 20)
+  long getInferenceOffloadThresholdBytes();
+
+  void setInferenceOffloadThresholdBytes(long value);
+
+  @Description(
       "Whether an inference client reaches a service instance that runs in its own JVM (the"
           + " embedded cluster, or the same TaskManager) through gRPC's in-process transport, which"
           + " hands requests and answers over as objects, instead of over loopback TCP. Instances"

@@ -63,6 +63,9 @@ abstract class ContentAddressedStore implements ObjectStore {
 
   abstract void deleteJobObjects(String jobId) throws IOException;
 
+  /** Deletes this job's object {@code sha256Hex}; nothing when it is not there. */
+  abstract void deleteObject(String sha256Hex) throws IOException;
+
   @Override
   public final String jobId() {
     return jobId;
@@ -109,6 +112,12 @@ abstract class ContentAddressedStore implements ObjectStore {
   public final boolean contains(ObjectRef<?> ref) throws IOException {
     checkJob(ref);
     return exists(ref.sha256Hex(), ref.size());
+  }
+
+  @Override
+  public final void delete(ObjectRef<?> ref) throws IOException {
+    checkJob(ref);
+    deleteObject(ref.sha256Hex());
   }
 
   private void checkJob(ObjectRef<?> ref) throws ObjectStoreException {

@@ -241,6 +241,11 @@ public final class FileSystemObjectStore extends ContentAddressedStore {
     }
   }
 
+  @Override
+  void deleteObject(String hex) throws IOException {
+    FileSystems.delete(List.of(object(hex)), MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+  }
+
   /** Releases nothing and deletes nothing; see {@link #deleteJob()}. */
   @Override
   public void close() {}

@@ -220,6 +220,17 @@ public final class LocalObjectStore extends ContentAddressedStore {
     }
   }
 
+  @Override
+  void deleteObject(String hex) throws IOException {
+    byte[] m = memory.remove(hex);
+    if (m != null) {
+      memoryBytes.addAndGet(-m.length);
+    }
+    if (spillRoot != null) {
+      Files.deleteIfExists(spillFile(hex));
+    }
+  }
+
   private static void delete(Path p) {
     try {
       Files.deleteIfExists(p);

@@ -51,6 +51,14 @@ public interface ObjectStore extends AutoCloseable {
    */
   byte[] get(ObjectRef<?> ref) throws IOException;
 
+  /**
+   * Deletes one object of this job, if it is there. Content addressing makes equal bytes one
+   * object: a caller that put the same bytes for several uses deletes after the last one.
+   *
+   * @throws ObjectStoreException when the reference belongs to another job
+   */
+  void delete(ObjectRef<?> ref) throws IOException;
+
   /** Whether the object exists (without reading or checking it). */
   boolean contains(ObjectRef<?> ref) throws IOException;
 

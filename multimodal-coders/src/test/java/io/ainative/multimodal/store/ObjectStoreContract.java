@@ -156,6 +156,30 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
+  public void delete_removesThatObjectOnly_andIsQuietWhenItIsGone() throws Exception {
+    ObjectStore store = open("job-1");
+    ObjectRef<byte[]> gone = store.put(new byte[3000], "t");
+    ObjectRef<byte[]> kept = store.put(new byte[] {7, 8, 9}, "t");
+    store.delete(gone);
+    assertThrows(ObjectNotFoundException.class, () -> store.get(gone));
+    assertThat(store.contains(gone), equalTo(false));
+    assertThat(store.get(kept).length, equalTo(3));
+    store.delete(gone);
+    ObjectRef<byte[]> again = store.put(new byte[3000], "t");
+    assertThat(store.get(again).length, equalTo(3000));
+  }
+
+  @Test
+  public void delete_ofRefOfAnotherJob_isRejected_andDeletesNothing() throws Exception {
+    ObjectStore a = open("job-a");
+    ObjectStore b = open("job-b");
+    ObjectRef<byte[]> ref = a.put(new byte[] {1, 2}, "t");
+    ObjectStoreException e = assertThrows(ObjectStoreException.class, () -> b.delete(ref));
+    assertThat(e.getMessage(), containsString("belongs to job 'job-a'"));
+    assertThat(a.get(ref).length, equalTo(2));
+  }
+
+  @Test
   public void sweep_deletesJobsWhoseLeaseExpired_andKeepsLiveOnes() throws Exception {
     ObjectStore crashed = open("crashed");
     ObjectStore live = open("live");

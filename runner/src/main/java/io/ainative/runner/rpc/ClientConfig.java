@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.harness.RequestObjectStore;
 import java.io.Serializable;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -40,6 +41,9 @@ final class ClientConfig implements Serializable {
   final WireEncoding wireEncoding;
   /** Whether an instance in the client's JVM is reached in process ({@code --inferenceInProcess}). */
   final boolean inProcess;
+  /** Where inputs above {@link #offloadThresholdBytes} go instead of into requests; null: none do. */
+  final @Nullable RequestObjectStore objectStore;
+  final long offloadThresholdBytes;
 
   ClientConfig(
       ServiceSpec service,
@@ -56,7 +60,9 @@ final class ClientConfig implements Serializable {
       int capacity,
       int capacityPerInstance,
       WireEncoding wireEncoding,
-      boolean inProcess) {
+      boolean inProcess,
+      @Nullable RequestObjectStore objectStore,
+      long offloadThresholdBytes) {
     this.service = service;
     this.stepName = stepName;
     this.metricsNamespace = metricsNamespace;
@@ -72,5 +78,7 @@ final class ClientConfig implements Serializable {
     this.capacityPerInstance = capacityPerInstance;
     this.wireEncoding = wireEncoding;
     this.inProcess = inProcess;
+    this.objectStore = objectStore;
+    this.offloadThresholdBytes = offloadThresholdBytes;
   }
 }

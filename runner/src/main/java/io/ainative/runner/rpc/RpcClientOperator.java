@@ -3,11 +3,13 @@ package io.ainative.runner.rpc;
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
 import io.ainative.harness.grpc.Failure;
+import io.ainative.harness.grpc.IndexedRef;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.multimodal.arrow.ArrowElements;
 import io.ainative.multimodal.arrow.RecyclingRootAllocator;
+import io.ainative.multimodal.types.ObjectRef;
 import io.ainative.transforms.InferenceFailedException;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceOptions;
@@ -72,6 +74,10 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   static final String ARROW_IPC_REQUESTS = "arrow_ipc_requests";
 
   static final String BEAM_CODER_REQUESTS = "beam_coder_requests";
+  /** Counters: inputs sent by reference through the job's object store, and their bytes. */
+  static final String OFFLOADED_INPUTS = "offloaded_inputs";
+
+  static final String OFFLOADED_BYTES = "offloaded_bytes";
 
   private final ClientConfig config;
 
@@ -98,6 +104,8 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   /** Suspects wait here while another one is on its way. */
   private transient ArrayDeque<Request> suspects;
   private transient @Nullable Request suspectInFlight;
+  /** Writes the inputs that travel by reference; null when all go inline. */
+  private transient @Nullable Offloader offloader;
 
   RpcClientOperator(ClientConfig config, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
     super(config.stepName, config.metricsNamespace, config.stepName, PENDING_STATE, config.inputWire, mailbox, coordinator);
@@ -131,6 +139,12 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     inFlight = new LinkedHashMap<>();
     suspects = new ArrayDeque<>();
     retries = new PriorityQueue<>((a, b) -> Long.compare(a.retryAtNanos, b.retryAtNanos));
+    try {
+      offloader = Offloader.open(config, getRuntimeContext().getIndexOfThisSubtask());
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.warn("{}: the object store {} cannot be used ({}); every input travels inside its request", config.stepName, config.objectStore, e.toString());
+      offloader = null;
+    }
   }
 
   @Override
@@ -141,6 +155,10 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
       if (allocator != null) {
         allocator.close();
         allocator = null;
+      }
+      if (offloader != null) {
+        offloader.close();
+        offloader = null;
       }
     }
   }
@@ -244,13 +262,19 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
    */
   private InferRequest request(Request r) {
     InferRequest.Builder request = InferRequest.newBuilder().setRequestId(r.id);
+    if (r.refs == null) {
+      r.refs = offload(r);
+    }
+    request.addAllRefs(r.refs);
     if (arrowInputs != null && r.arrowBatch == null && !r.arrowRefused) {
       List<Object> inputs = new ArrayList<>(r.elements.size());
       for (Element e : r.elements) {
-        inputs.add(modelInput(e));
+        if (e.ref == null) {
+          inputs.add(modelInput(e));
+        }
       }
       try {
-        r.arrowBatch = ByteString.copyFrom(arrowInputs.encode(inputs, allocator));
+        r.arrowBatch = inputs.isEmpty() ? ByteString.EMPTY : ByteString.copyFrom(arrowInputs.encode(inputs, allocator));
       } catch (IllegalArgumentException | java.io.IOException e) {
         LOG.debug("{}: a batch cannot be written as Arrow ({}); sending it coder-encoded", config.stepName, e.getMessage());
         r.arrowRefused = true;
@@ -263,6 +287,9 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     count(BEAM_CODER_REQUESTS, 1);
     request.setEncoding(Encoding.BEAM_CODER);
     for (Element e : r.elements) {
+      if (e.ref != null) {
+        continue;
+      }
       byte[] payload;
       try {
         payload = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, modelInput(e));
@@ -273,6 +300,40 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
       request.addElements(UnsafeByteOperations.unsafeWrap(payload));
     }
     return request.build();
+  }
+
+  /**
+   * Writes the request's inputs above the offload threshold to the object store (once per element,
+   * kept for re-sends) and returns where each stands in the request.
+   */
+  private List<IndexedRef> offload(Request r) {
+    if (offloader == null) {
+      return List.of();
+    }
+    List<IndexedRef> refs = new ArrayList<>(0);
+    for (int i = 0; i < r.elements.size(); i++) {
+      Element e = r.elements.get(i);
+      if (e.ref == null) {
+        long size = e.payload != null ? e.payload.length : Offloader.sizeHint(modelInput(e));
+        if (!offloader.wants(size)) {
+          continue;
+        }
+        byte[] bytes;
+        try {
+          bytes = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, modelInput(e));
+        } catch (org.apache.beam.sdk.coders.CoderException ce) {
+          continue; // goes inline, where the service's pre-processing fails it alone
+        }
+        e.ref = offloader.put(bytes, modelInputCoder.getClass().getName());
+        if (e.ref == null) {
+          continue;
+        }
+        count(OFFLOADED_INPUTS, 1);
+        count(OFFLOADED_BYTES, bytes.length);
+      }
+      refs.add(IndexedRef.newBuilder().setIndex(i).setRef(UnsafeByteOperations.unsafeWrap(Offloader.encode(e.ref))).build());
+    }
+    return refs;
   }
 
   // ---------------------------------------------------------------- answers
@@ -499,6 +560,10 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   private void emit(Element e) {
+    if (e.ref != null && offloader != null) {
+      offloader.release(e.ref);
+      e.ref = null;
+    }
     Outcome o = e.outcome;
     if (o.failure) {
       output.collect(config.failureTag, new StreamRecord<>(o.value));
@@ -595,6 +660,8 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     /** The model input encoded with its coder (BEAM_CODER), or null (ARROW_IPC). */
     final byte @Nullable [] payload;
     @Nullable Outcome outcome;
+    /** Where the input lies while it travels by reference; null when it travels inline. */
+    @Nullable ObjectRef<?> ref;
 
     Element(
         long seq, WindowedValue<Object> wire, @Nullable WindowedValue<Object> element, @Nullable Object modelInput, byte @Nullable [] payload) {
@@ -639,6 +706,8 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     /** ARROW_IPC: the batch, written at the first send; or refused by the Arrow layout. */
     @Nullable ByteString arrowBatch;
     boolean arrowRefused;
+    /** The elements that travel by reference, fixed at the first send; null before it. */
+    @Nullable List<IndexedRef> refs;
 
     Request(long id, List<Element> elements) {
       this.id = id;

@@ -1,5 +1,7 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.harness.RequestObjectStore;
+
 import io.ainative.runner.translation.Uncopied;
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.transforms.InferenceFailureCoder;
@@ -101,6 +103,32 @@ public final class RpcServices {
     return threads;
   }
 
+  /**
+   * Where the job's clients put inputs that travel by reference ({@code --inferenceObjectStore}):
+   * the given root; by default a directory under the temporary directory when the job runs on an
+   * embedded cluster (every task shares this machine's files), and none elsewhere. One namespace
+   * prefix per job submission, from the job name and the options' id.
+   */
+  static @Nullable RequestObjectStore objectStore(PipelineOptions pipelineOptions, StreamExecutionEnvironment env) {
+    AiNativeFlinkPipelineOptions o = pipelineOptions.as(AiNativeFlinkPipelineOptions.class);
+    if (o.getInferenceOffloadThresholdBytes() < 0) {
+      throw new IllegalArgumentException(
+          "Invalid --inferenceOffloadThresholdBytes=" + o.getInferenceOffloadThresholdBytes() + ": use a number of bytes >= 0");
+    }
+    String root = o.getInferenceObjectStore() == null ? "" : o.getInferenceObjectStore().trim();
+    if (root.equalsIgnoreCase("none")) {
+      return null;
+    }
+    if (root.isEmpty()) {
+      if (!(env instanceof org.apache.flink.streaming.api.environment.LocalStreamEnvironment)) {
+        return null;
+      }
+      root = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "ainative-objects").toString();
+    }
+    String job = (o.getJobName() == null ? "job" : o.getJobName()).replaceAll("[^A-Za-z0-9._-]", "_");
+    return new RequestObjectStore(root, job + "-" + o.getOptionsId());
+  }
+
   static int maxInstances(String step, InferenceOptions options, PipelineOptions pipelineOptions) {
     int max = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getMaxInferenceInstances();
     if (max == 0) {
@@ -159,18 +187,20 @@ public final class RpcServices {
       serviceId = serviceId("shared:" + shared);
       hostsService = group.isHostedBy(name);
     }
+    RequestObjectStore objectStore = objectStore(pipelineOptions, env);
     ServiceSpec service =
         new ServiceSpec(
-            serviceId,
-            payload.getJavaModelSpec(),
-            io.modelInputCoder,
-            io.modelOutputCoder,
-            options,
-            pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
-            clients,
-            maxInstances(name, options, pipelineOptions),
-            drainTimeoutMillis(pipelineOptions),
-            intraOpThreads(pipelineOptions));
+                serviceId,
+                payload.getJavaModelSpec(),
+                io.modelInputCoder,
+                io.modelOutputCoder,
+                options,
+                pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
+                clients,
+                maxInstances(name, options, pipelineOptions),
+                drainTimeoutMillis(pipelineOptions),
+                intraOpThreads(pipelineOptions))
+            .withObjectStore(objectStore);
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;
@@ -205,7 +235,9 @@ public final class RpcServices {
             capacity,
             asked > 0 ? 0 : CAPACITY_BATCHES_PER_INSTANCE * options.maxBatchSize(),
             pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceWireEncoding(),
-            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceInProcess());
+            pipelineOptions.as(io.ainative.runner.AiNativeFlinkPipelineOptions.class).getInferenceInProcess(),
+            objectStore,
+            pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceOffloadThresholdBytes());
 
     SingleOutputStreamOperator<WindowedValue<Object>> client =
         input.transform(

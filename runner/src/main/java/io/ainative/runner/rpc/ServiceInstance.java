@@ -66,7 +66,8 @@ final class ServiceInstance {
 
   /** The service's batching, execution and, when set, its copies' intra-op threads. */
   static InferenceServer.Config serverConfig(ServiceSpec spec) {
-    InferenceServer.Config config = InferenceServer.Config.of(spec.options()).withExecution(spec.execution());
+    InferenceServer.Config config =
+        InferenceServer.Config.of(spec.options()).withExecution(spec.execution()).withObjectStore(spec.objectStore());
     if (spec.intraOpThreads() > 0) {
       config = config.withHostOptions(io.ainative.harness.ModelHost.Options.defaults().withIntraOpThreads(spec.intraOpThreads()));
     }

@@ -1,12 +1,14 @@
 package io.ainative.runner.rpc;
 
 import io.ainative.harness.InferenceServer;
+import io.ainative.harness.RequestObjectStore;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.Coder;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What one inference service serves: the model, the coders of its requests and responses, and the
@@ -25,6 +27,8 @@ public final class ServiceSpec implements Serializable {
   private final int maxInstances;
   private final long drainTimeoutMillis;
   private final int intraOpThreads;
+  /** Where elements that travel by reference lie; null when none do. */
+  private @Nullable RequestObjectStore objectStore;
 
   /** A service that cannot scale beyond its instances, with the default drain bound (30 s). */
   public ServiceSpec(
@@ -82,6 +86,19 @@ public final class ServiceSpec implements Serializable {
     }
     this.maxInstances = maxInstances;
     this.drainTimeoutMillis = drainTimeoutMillis;
+  }
+
+  /** This service, reading the elements its clients send by reference from {@code store}. */
+  public ServiceSpec withObjectStore(@Nullable RequestObjectStore store) {
+    ServiceSpec copy =
+        new ServiceSpec(serviceId, model, inputCoder, outputCoder, options, execution, clients, maxInstances, drainTimeoutMillis, intraOpThreads);
+    copy.objectStore = store;
+    return copy;
+  }
+
+  /** Where elements that travel by reference lie, or null when none do. */
+  public @Nullable RequestObjectStore objectStore() {
+    return objectStore;
   }
 
   /** Unique within the job; names the service's vertices and its coordinator link. */

@@ -43,7 +43,7 @@ public class WireBytesTest {
   private static ClientConfig config(boolean keyed, Coder<?> inputSdk, Coder<?> inputWire, Coder<?> mainSdk, Coder<?> mainWire) {
     return new ClientConfig(
         null, "step", "ns", keyed, windowed(inputWire), windowed(inputSdk), windowed(mainWire), windowed(mainSdk),
-        null, null, null, 64, 0, WireEncoding.BEAM_CODER, true);
+        null, null, null, 64, 0, WireEncoding.BEAM_CODER, true, null, 0);
   }
 
   private static final WindowedValue<Object> WIRE_IMAGE =
