@@ -35,8 +35,9 @@ import org.apache.beam.sdk.values.PCollection;
 import org.junit.Test;
 
 /**
- * RunInference on AiNativeFlinkRunner's embedded cluster, with the real DJL PyTorch engine and a model trained on
- * generated shapes: accuracy, bad-element isolation into the failure output, and metrics.
+ * RunInference on AiNativeFlinkRunner's embedded cluster, with the real DJL PyTorch engine and a
+ * model trained on generated shapes: accuracy, bad-element isolation into the failure output, and
+ * metrics.
  */
 public class RunInferenceOnAiNativeRunnerITCase {
 
