@@ -33,8 +33,8 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * The demo that README's run command starts until the inference demo exists: a Beam Java
- * pipeline on an embedded Flink MiniCluster (or a cluster, with {@code --flinkMaster=host:port}).
+ * A demo without inference: a Beam Java pipeline on an embedded Flink MiniCluster (or a cluster,
+ * with {@code --flinkMaster=host:port}).
  *
  * <p>It generates synthetic request-log lines, parses them (malformed lines go to a failure
  * output and a counter), and computes per action the request count, its share of all requests (a

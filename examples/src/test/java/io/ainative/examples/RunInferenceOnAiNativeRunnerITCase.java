@@ -35,9 +35,9 @@ import org.apache.beam.sdk.values.PCollection;
 import org.junit.Test;
 
 /**
- * RunInference (its inline expansion: the runner does not yet serve it from RpcOperators) on
- * AiNativeFlinkRunner's embedded cluster, with the real DJL PyTorch engine and a model trained on
- * generated shapes: accuracy, bad-element isolation into the failure output, and metrics.
+ * RunInference on AiNativeFlinkRunner's embedded cluster, with the real DJL PyTorch engine and a
+ * model trained on generated shapes: accuracy, bad-element isolation into the failure output, and
+ * metrics.
  */
 public class RunInferenceOnAiNativeRunnerITCase {
 

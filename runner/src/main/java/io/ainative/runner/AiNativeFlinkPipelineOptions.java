@@ -45,9 +45,9 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   @Description(
       "PyTorch intra-op threads of each model copy in an inference service; 0 (default): the"
           + " machine's cores divided by the copies per instance. In a pipeline the copies' threads"
-          + " share the cores with everything else, and idle intra-op threads then waste CPU: on 2"
-          + " cores the demo's CNN served 24,330 images/s with 2 copies of 1 thread, 22,531 with 1"
-          + " copy of 2 threads at nearly twice the CPU per image (benchmarks/README.md).")
+          + " share the cores with everything else, and idle intra-op threads then spin and waste"
+          + " CPU: on CPU prefer several copies of 1 thread each over one copy with many threads"
+          + " (benchmarks/README.md).")
   @Default.Integer(0)
   int getInferenceIntraOpThreads();
 
@@ -57,7 +57,7 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
       "Where an inference service runs its model copies: DIRECT (called by the service's batcher"
           + " threads) or FN_API_HARNESS (in Beam's Java SDK harness inside the service's task, one"
           + " Fn API bundle per batch, whose element refers to the batch). Results are the same;"
-          + " FN_API_HARNESS costs 0.06 to 0.3 ms more per batch (benchmarks/README.md).")
+          + " FN_API_HARNESS adds a bundle's round trips to every batch (benchmarks/README.md).")
   @Default.Enum("DIRECT")
   io.ainative.harness.InferenceServer.Execution getInferenceExecution();
 

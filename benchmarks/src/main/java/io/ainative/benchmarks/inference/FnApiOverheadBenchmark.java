@@ -18,8 +18,8 @@ import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 
 /**
- * What running a model copy behind the Beam Fn API costs (issue 4: "one bundle element = one
- * batch, so the Fn API costs once per batch"): the same batches, one caller, through {@link
+ * What running a model copy behind the Beam Fn API costs (one bundle element = one batch, so the
+ * Fn API costs once per batch): the same batches, one caller, through {@link
  * ModelHost#infer} directly and through {@link FnApiModelHosts} (Beam's Java SDK harness
  * in-process, a bundle per batch). Prints microseconds per batch for each and the difference.
  *

@@ -42,7 +42,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * first input made to the last result counted (no cluster start-up, but the source starts while
  * the service still loads its model, so part of that is in), and again over the
  * second half of the results only (the job's code is compiled by then: each run starts a cluster
- * whose classes the JIT compiles anew, 1 to 3 s of CPU); the wall time from submission to the end
+ * whose classes the JIT compiles anew); the wall time from submission to the end
  * of the job is shown beside them.
  *
  * <p>Run: {@code bin/bench pipeline.RpcServiceBenchmark [elements] [batch] [objectReuse]
@@ -101,8 +101,8 @@ public final class RpcServiceBenchmark {
     imageChannels = Integer.parseInt(image[1]);
     Path shapes = ShapesClassifier.trainedModel(models, imageSize, imageChannels);
 
-    // A run that is not reported: the first pipeline in a JVM pays for class loading and the JIT
-    // (measured: 53,000 elements/s for a first identity run, 130,000-144,000 for the next ones).
+    // A run that is not reported: the first pipeline in a JVM pays for class loading and the JIT,
+    // and runs far slower than the next ones.
     pipeline("ainative-rpc " + encodings[0], Math.max(1000, elements / 5), batch, IdentityModel.spec(identity, 16),
         RpcServiceBenchmark::vector, FloatArrayCoder.of());
     CPU_ROWS.clear();
@@ -389,7 +389,7 @@ public final class RpcServiceBenchmark {
         .apply(RunInference.of(spec).withOutputCoder(outputCoder).withBatchSize(1, batch).withModelCopies(copies))
         .apply(ParDo.of(new Count<OutputT>()));
     // Over the second half, as the second-half rate: the first pays for the JIT's compiling of
-    // every path (up to a core for 10 s and more), which a long-running job pays once.
+    // every path, which a long-running job pays once.
     ThreadCpu threads =
         !cpu ? null
             : cpuWholeRun

@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * answer a handle to the outcomes ({@link BatchExchange}), and no value is encoded, framed,
  * carried or decoded. {@link BatchTransfer#INLINE} encodes the batch into the element with the
  * input coder and the outcomes with the output coder, as a harness in another process would need;
- * it costs 2 to 3 ms per 1.5 MB batch (fn-harness-gpu/README.md, "Benchmark").
+ * that copy is what makes it slower for large batches (fn-harness-gpu/README.md, "Benchmark").
  *
  * <p>{@link #start} returns once every copy is loaded and warmed up in the harness. Each {@link
  * #handler} runs a bundle per batch and may be called from its own thread; the harness gives

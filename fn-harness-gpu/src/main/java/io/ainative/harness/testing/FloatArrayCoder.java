@@ -15,10 +15,10 @@ import org.apache.beam.sdk.util.VarInt;
  * each float as 4 big-endian bytes. (Real pipelines use multimodal-coders' tensor types.)
  *
  * <p>The floats are converted in bulk, a chunk at a time through one scratch array per thread: a
- * float at a time through {@code DataOutputStream} cost about 10 ms per batch of 32 3x64x64 images
- * each way, which was most of what the Fn API path of {@code InferenceThroughputBenchmark}
- * measured, and a byte array per value was a third of the allocations of the CNN benchmark's
- * pipeline (the harness encodes each image, the service and the consumer decode it). The bytes are
+ * float at a time through {@code DataOutputStream} was most of the cost of the Fn API path of
+ * {@code InferenceThroughputBenchmark}, and a byte array per value was a large share of the
+ * allocations of the CNN benchmark's pipeline (the harness encodes each image, the service and the
+ * consumer decode it). The bytes are
  * those of {@code DataOutputStream.writeFloat} except for NaNs, whose bits are now kept as they are
  * ({@code writeFloat} wrote every NaN as the canonical one).
  */

@@ -10,9 +10,8 @@ import org.apache.arrow.memory.RootAllocator;
  * <p>Why: a plain root allocator takes every buffer from {@code malloc} and gives it back on
  * release. glibc serves requests above its mmap threshold (adaptive, at most 32 MiB) with fresh
  * {@code mmap} regions, so every such batch pays the kernel for zeroed pages on first touch and
- * for unmapping them after: measured here, allocating, filling and freeing a 32 MiB buffer took
- * 13-16 ms, filling a reused one 1.2-2 ms. A batch of 32 one-MiB images needs such buffers on both
- * sides of the wire.
+ * for unmapping them after, which costs many times what filling a reused buffer costs. A batch of
+ * 32 one-MiB images needs such buffers on both sides of the wire.
  *
  * <p>What it does: requests of at least 256 KiB are rounded up to one of eight size classes per
  * power of two (at most 12.5% larger) and, when freed, kept for the next request of the same

@@ -17,8 +17,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * which are already what the service reads when the model's input coder is that same coder. The
  * client then sends those bytes as they are, and builds each result's bytes from them and the
  * service's output bytes, instead of decoding every input into an object, encoding it again for
- * the request and once more inside the result. (Measured on the CNN benchmark: the decode and the
- * two encodes were most of the client's CPU per 4 KB image.)
+ * the request and once more inside the result. (On the CNN benchmark the decode and the two
+ * encodes were most of the client's CPU per image.)
  *
  * <p>The request short cut holds when the input's runner form is those bytes (the value, or the
  * value of a {@code KV}) and the SDK's value coder equals the model's input coder: the runner's

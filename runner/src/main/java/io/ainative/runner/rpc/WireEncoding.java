@@ -8,8 +8,8 @@ public enum WireEncoding {
   /**
    * ARROW_IPC when the model input has typed columns (a schema'd type, an ainative multimodal
    * type or a Beam primitive), else BEAM_CODER: for a type Arrow can only carry as coder bytes,
-   * the batch costs more copies and gains nothing (measured: 64x64x3 float arrays went at half
-   * the rate in ARROW_IPC, benchmarks/README.md).
+   * the batch costs more copies and gains nothing (large float arrays went slower in ARROW_IPC,
+   * benchmarks/README.md).
    */
   AUTO,
   /**

@@ -45,8 +45,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * returns (an unbounded read does so every bundle) in a value state named after that checkpoint
  * ({@code sdf_checkpoint:<n>:<index>}), and reads it back when its timer fires without clearing it.
  * On Flink every new name registers a new keyed state for good (a state table with a map per key
- * group, and a descriptor kept for the final clean-up): an unbounded read at 100 elements/s
- * registered 1,300 states a second and filled a 3 GiB heap within 20 s. Here every such name maps
+ * group, and a descriptor kept for the final clean-up), so an unbounded read registers states
+ * without end and fills any heap in time. Here every such name maps
  * to one state, {@value #RESIDUAL_STATE}: it is keyed by the residual's element and restriction
  * and scoped to its window, which is what made the names unique. The cell counts the timers set
  * for it and is cleared when the last one fired, so a finished restriction leaves nothing behind.

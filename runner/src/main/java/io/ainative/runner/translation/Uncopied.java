@@ -13,8 +13,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
  * record through its serializer before handing it to a chained operator unless object reuse is
  * on; for these types the copy is Beam's {@code --fasterCopy} (the record itself), whatever the
  * job's options say, because no runner operator changes a record it received either: user code
- * runs in the SDK harness, behind the coders. (Measured: the copy, an encode and a decode of each
- * 4 KB image, was half the CPU of the task thread that feeds an inference client.)
+ * runs in the SDK harness, behind the coders. (The copy is an encode and a decode of every record,
+ * a large share of the CPU of the task thread that feeds an inference client.)
  *
  * <p>State serializers keep the job's setting: a heap state backend copies values through them
  * for snapshots.

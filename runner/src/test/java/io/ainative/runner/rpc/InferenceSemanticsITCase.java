@@ -66,7 +66,7 @@ import org.junit.rules.TemporaryFolder;
 
 /**
  * What RunInference promises about the elements that pass through it, when the runner serves it
- * from RpcOperators (issue 7, "Inference semantics"): each result keeps its element's timestamp,
+ * from RpcOperators: each result keeps its element's timestamp,
  * window, pane and key; ordered mode keeps the order per key; unordered mode loses nothing; empty,
  * single, very large and null elements; and the client inside a windowed, keyed streaming pipeline
  * with a GroupByKey after it, which only sees complete windows if the client holds the watermark
