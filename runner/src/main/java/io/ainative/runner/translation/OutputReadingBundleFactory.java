@@ -1,6 +1,8 @@
 package io.ainative.runner.translation;
 
 import java.lang.reflect.Field;
+import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,6 +26,7 @@ import org.apache.beam.runners.fnexecution.control.SdkHarnessClient;
 import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.fn.CancellableQueue;
 import org.apache.beam.sdk.fn.data.BeamFnDataInboundObserver;
 import org.apache.beam.sdk.fn.data.FnDataReceiver;
@@ -71,22 +74,54 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
     void emit(String pCollectionId, WindowedValue<?> output);
   }
 
+  /** Outputs a stage holds in memory before it spills the next ones to disk. */
+  static final int MEMORY_LIMIT = 10_000;
+
   private final StageBundleFactory delegate;
   private final Emitter emitter;
   /** One bundle at a time: Beam's operator finishes a bundle before it starts the next. */
-  private final OutputHandoff handoff = new OutputHandoff();
+  private final OutputHandoff handoff;
 
-  private OutputReadingBundleFactory(StageBundleFactory delegate, Emitter emitter) {
+  private OutputReadingBundleFactory(StageBundleFactory delegate, Emitter emitter, Supplier<Path> spillDirectory) {
     this.delegate = delegate;
     this.emitter = emitter;
+    Map<String, Coder<WindowedValue<?>>> coders = outputCoders(delegate.getProcessBundleDescriptor());
+    this.handoff =
+        new OutputHandoff(
+            MEMORY_LIMIT,
+            spillDirectory,
+            pCollectionId -> {
+              Coder<WindowedValue<?>> coder = coders.get(pCollectionId);
+              if (coder == null) {
+                throw new IllegalStateException("Received output for unknown PCollection " + pCollectionId);
+              }
+              return coder;
+            });
+  }
+
+  /**
+   * The coder of each output PCollection of the stage, as its outputs reach the receivers: Beam
+   * keys them by the transform that sends the PCollection to the runner.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static Map<String, Coder<WindowedValue<?>>> outputCoders(ProcessBundleDescriptors.ExecutableProcessBundleDescriptor descriptor) {
+    Map<String, Coder<WindowedValue<?>>> coders = new HashMap<>();
+    for (Map.Entry<String, Coder> output : descriptor.getRemoteOutputCoders().entrySet()) {
+      Collection<String> inputs = descriptor.getProcessBundleDescriptor().getTransformsOrThrow(output.getKey()).getInputsMap().values();
+      for (String pCollectionId : inputs) {
+        coders.put(pCollectionId, (Coder<WindowedValue<?>>) output.getValue());
+      }
+    }
+    return coders;
   }
 
   /**
    * Replaces the bundle factory of Beam's operator by one whose bundles read their outputs on
-   * arrival and emit them through {@code emitter} while they run. Call from {@code
+   * arrival and emit them through {@code emitter} while they run, spilling to {@code
+   * spillDirectory} what waits beyond {@link #MEMORY_LIMIT}. Call from {@code
    * createWrappingDoFnRunner}, before Beam's runner takes the factory.
    */
-  static void install(ExecutableStageDoFnOperator<?, ?> operator, String stepName, Emitter emitter) {
+  static void install(ExecutableStageDoFnOperator<?, ?> operator, String stepName, Emitter emitter, Supplier<Path> spillDirectory) {
     try {
       Field field = ExecutableStageDoFnOperator.class.getDeclaredField(OPERATOR_FIELD);
       field.setAccessible(true);
@@ -95,7 +130,7 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
         throw new IllegalStateException("Beam's operator has not built its bundle factory yet");
       }
       if (!(current instanceof OutputReadingBundleFactory)) {
-        field.set(operator, new OutputReadingBundleFactory(current, emitter));
+        field.set(operator, new OutputReadingBundleFactory(current, emitter, spillDirectory));
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException(

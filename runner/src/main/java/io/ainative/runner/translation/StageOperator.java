@@ -125,7 +125,8 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
 
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
-    OutputReadingBundleFactory.install(this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager));
+    OutputReadingBundleFactory.install(
+        this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager), SpillDirectories.of(this));
     return super.createWrappingDoFnRunner(wrappedRunner, stepContext);
   }
 

@@ -128,7 +128,8 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
     installUserStateHandler();
-    OutputReadingBundleFactory.install(this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager));
+    OutputReadingBundleFactory.install(
+        this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager), SpillDirectories.of(this));
     expiredWindows = new ArrayDeque<>();
     if (userStates.any()) {
       pendingTimers = PendingTimers.of(stepContext.timerInternals());
