@@ -10,12 +10,8 @@ import io.ainative.transforms.InferenceResult;
 import io.ainative.transforms.RunInference;
 import io.ainative.transforms.images.ImageReadFailure;
 import io.ainative.transforms.images.ReadImages;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,8 +50,10 @@ import org.joda.time.Duration;
  * </ul>
  *
  * <p>Each row is one whole run, from the child JVM's start (cluster start and model load included)
- * to the job's end: images/s, CPU seconds of the process per 1,000 images, peak RSS, and the
- * accuracy against the labels in the file names (a wrong result shows there).
+ * to the job's end: images/s, CPU seconds of the process per 1,000 images, peak RSS, the most heap
+ * in use right after a garbage collection (what the job kept alive, apart from how far the collector
+ * let the heap grow), and the accuracy against the labels in the file names (a wrong result shows
+ * there).
  *
  * <p>Run: {@code bin/bench pipeline.ImageFilesBenchmark [images,...] [modes]}, e.g. {@code
  * bin/bench pipeline.ImageFilesBenchmark 250000,1000000}.
@@ -92,52 +90,27 @@ public final class ImageFilesBenchmark {
         double seconds = Double.parseDouble(r[0]);
         long classified = Long.parseLong(r[2]);
         long correct = Long.parseLong(r[3]);
-        String row = String.format(Locale.ROOT, "| %,d | %s | %.1f | %,.0f | %.2f | %,d | %.2f%% |",
+        String row = String.format(Locale.ROOT, "| %,d | %s | %.1f | %,.0f | %.2f | %,d | %,d | %.2f%% |",
             images, mode, seconds, classified / seconds, Double.parseDouble(r[4]) / classified * 1000, Long.parseLong(r[1]) / 1024,
-            100.0 * correct / Math.max(1, classified));
+            Long.parseLong(r[5]) >> 20, 100.0 * correct / Math.max(1, classified));
         System.out.println(row);
         rows.add(row);
       }
     }
     System.out.println();
-    System.out.println("| images | runner | wall s | images/s | CPU s per 1,000 images | peak RSS MiB | accuracy |");
-    System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    System.out.println("| images | runner | wall s | images/s | CPU s per 1,000 images | peak RSS MiB | peak heap after GC MiB | accuracy |");
+    System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     rows.forEach(System.out::println);
   }
 
-  /** Returns {seconds, peak RSS KiB, classified, correct, CPU seconds} from the child's last line. */
+  /** Returns {seconds, peak RSS KiB, classified, correct, CPU seconds, peak heap after GC bytes}. */
   private static String[] runInChild(String mode, Path dir, long images, Path model) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    command.add("-Dbench.model=" + model);
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(ImageFilesBenchmark.class.getName());
-    command.add("--child");
-    command.add(mode);
-    command.add(dir.toString());
-    command.add(Long.toString(images));
-    Path log = Files.createTempFile("image-files-benchmark-", ".log");
-    Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
-    String last = null;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        if (line.startsWith("RESULT ")) {
-          last = line.substring("RESULT ".length());
-        }
-      }
-    }
-    int exit = process.waitFor();
-    if (exit != 0 || last == null) {
-      throw new IllegalStateException("mode " + mode + " failed (exit " + exit + "); its stderr is in " + log);
-    }
-    Files.delete(log);
-    return last.split(" ");
+    return ChildJvm.run(ImageFilesBenchmark.class, List.of("-Dbench.model=" + model), "--child", mode, dir.toString(), Long.toString(images));
   }
 
   private static void runChild(String mode, Path dir, long images) throws Exception {
     long start = System.nanoTime();
+    ChildJvm.watchHeapAfterGc();
     PipelineOptions options;
     int parallelism = 2;
     switch (mode) {
@@ -168,7 +141,8 @@ public final class ImageFilesBenchmark {
       throw new IllegalStateException(classified + " classified and " + failed + " failed of " + images + " images");
     }
     double cpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
-    System.out.printf(Locale.ROOT, "RESULT %.3f %d %d %d %.3f%n", seconds, peakRssKib(), classified, counter(result, "correct"), cpu);
+    System.out.printf(
+        Locale.ROOT, "RESULT %.3f %d %d %d %.3f %d%n", seconds, ChildJvm.peakRssKib(), classified, counter(result, "correct"), cpu, ChildJvm.peakHeapAfterGcBytes());
     System.exit(0);
   }
 
@@ -218,14 +192,5 @@ public final class ImageFilesBenchmark {
       total += c.getAttempted();
     }
     return total;
-  }
-
-  private static long peakRssKib() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmHWM:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    return -1;
   }
 }

@@ -2,12 +2,7 @@ package io.ainative.benchmarks.pipeline;
 
 import io.ainative.runner.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -67,56 +62,38 @@ public final class RunnerModesBenchmark {
     String[] modes = args.length > 2 ? args[2].split(",") : MODES;
     System.out.printf(Locale.ROOT, "Bounded pipeline: %,d elements -> map -> map -> sum per key (%d keys); %d runs per mode, fresh JVM each%n%n",
         elements, KEYS, repetitions);
-    System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | result ok |%n| --- | ---: | --- | ---: | --- |%n");
+    System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | peak heap after GC MiB (median) | result ok |%n| --- | ---: | --- | ---: | ---: | --- |%n");
     for (String mode : modes) {
       List<Double> seconds = new ArrayList<>();
       List<Long> rss = new ArrayList<>();
+      List<Long> heap = new ArrayList<>();
       boolean ok = true;
       for (int i = 0; i < repetitions; i++) {
         String[] result = runInChild(mode, elements);
         seconds.add(Double.parseDouble(result[0]));
         rss.add(Long.parseLong(result[1]));
         ok &= Boolean.parseBoolean(result[2]);
+        heap.add(Long.parseLong(result[3]));
       }
       List<Double> sorted = new ArrayList<>(seconds);
       Collections.sort(sorted);
       List<Long> sortedRss = new ArrayList<>(rss);
       Collections.sort(sortedRss);
-      System.out.printf(Locale.ROOT, "| %s | %.1f | %s | %d | %s |%n", mode, sorted.get(sorted.size() / 2),
+      Collections.sort(heap);
+      System.out.printf(Locale.ROOT, "| %s | %.1f | %s | %d | %d | %s |%n", mode, sorted.get(sorted.size() / 2),
           seconds.stream().map(s -> String.format(Locale.ROOT, "%.1f", s)).reduce((a, b) -> a + ", " + b).orElse(""),
-          sortedRss.get(sortedRss.size() / 2) / 1024, ok ? "yes" : "NO");
+          sortedRss.get(sortedRss.size() / 2) / 1024, heap.get(heap.size() / 2) >> 20, ok ? "yes" : "NO");
     }
   }
 
-  /** Returns {seconds, peak RSS KiB, result ok} as printed by the child's last line. */
+  /** Returns {seconds, peak RSS KiB, result ok, peak heap after GC bytes} as printed by the child's last line. */
   private static String[] runInChild(String mode, long elements) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(RunnerModesBenchmark.class.getName());
-    command.add("--child");
-    command.add(mode);
-    command.add(Long.toString(elements));
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String last = null;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        if (line.startsWith("RESULT ")) {
-          last = line.substring("RESULT ".length());
-        }
-      }
-    }
-    int exit = process.waitFor();
-    if (exit != 0 || last == null) {
-      throw new IllegalStateException("mode " + mode + " failed (exit " + exit + ")");
-    }
-    return last.split(" ");
+    return ChildJvm.run(RunnerModesBenchmark.class, List.of(), "--child", mode, Long.toString(elements));
   }
 
   private static void runChild(String mode, long elements) throws Exception {
     long start = System.nanoTime();
+    ChildJvm.watchHeapAfterGc();
     long sum;
     switch (mode) {
       case "ainative-streaming":
@@ -137,7 +114,7 @@ public final class RunnerModesBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     // each element i contributes 2 * i + 1 after the two maps
     long expected = elements * elements;
-    System.out.printf(Locale.ROOT, "RESULT %.3f %d %b%n", seconds, peakRssKib(), sum == expected);
+    System.out.printf(Locale.ROOT, "RESULT %.3f %d %b %d%n", seconds, ChildJvm.peakRssKib(), sum == expected, ChildJvm.peakHeapAfterGcBytes());
   }
 
   private static void build(Pipeline p, long elements) {
@@ -209,14 +186,5 @@ public final class RunnerModesBenchmark {
       total += c.getAttempted();
     }
     return total;
-  }
-
-  private static long peakRssKib() throws IOException {
-    for (String line : Files.readAllLines(new File("/proc/self/status").toPath())) {
-      if (line.startsWith("VmHWM:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    return -1;
   }
 }

@@ -1,0 +1,112 @@
+package io.ainative.benchmarks.pipeline;
+
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+
+/**
+ * Runs one benchmark case in a fresh JVM (this JVM's flags and class path) and reads its result,
+ * and measures, inside that JVM, what a row reports about memory.
+ *
+ * <p>The child prints one line {@code RESULT <fields...>}; its standard error goes to a temporary
+ * file that is kept, and named, when it fails.
+ */
+final class ChildJvm {
+  private static final AtomicLong PEAK_HEAP_AFTER_GC = new AtomicLong();
+
+  private ChildJvm() {}
+
+  /** Runs {@code main} with {@code args} in a new JVM; returns the fields of its last RESULT line. */
+  static String[] run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(jvmArgs);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(main.getName());
+    command.addAll(List.of(args));
+    Path log = Files.createTempFile(main.getSimpleName() + "-", ".log");
+    Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+    String last = null;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = out.readLine(); line != null; line = out.readLine()) {
+        if (line.startsWith("RESULT ")) {
+          last = line.substring("RESULT ".length());
+        }
+      }
+    }
+    int exit = process.waitFor();
+    if (exit != 0 || last == null) {
+      throw new IllegalStateException(String.join(" ", args) + " failed (exit " + exit + "); its stderr is in " + log);
+    }
+    Files.delete(log);
+    return last.split(" ");
+  }
+
+  /** This process's peak resident memory so far (Linux {@code VmHWM}), in KiB; -1 where unknown. */
+  static long peakRssKib() throws IOException {
+    Path status = Path.of("/proc/self/status");
+    if (!Files.exists(status)) {
+      return -1;
+    }
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Starts recording the heap in use right after each garbage collection, so that {@link
+   * #peakHeapAfterGcBytes} can tell the most the job kept alive apart from how far the collector let
+   * the heap grow (which peak RSS shows). Call once, first thing in the child.
+   */
+  static void watchHeapAfterGc() {
+    java.util.Set<String> heapPools = new java.util.HashSet<>();
+    for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP) {
+        heapPools.add(pool.getName());
+      }
+    }
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (!(gc instanceof NotificationEmitter)) {
+        continue;
+      }
+      ((NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
+        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
+          return;
+        }
+        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+        long used = 0;
+        for (java.util.Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+          if (heapPools.contains(pool.getKey())) {
+            used += pool.getValue().getUsed();
+          }
+        }
+        PEAK_HEAP_AFTER_GC.accumulateAndGet(used, Math::max);
+      }, null, null);
+    }
+  }
+
+  /**
+   * The most heap in use right after any collection since {@link #watchHeapAfterGc}: an upper
+   * bound of what the job kept alive at once (a young collection leaves old garbage in place).
+   */
+  static long peakHeapAfterGcBytes() {
+    return PEAK_HEAP_AFTER_GC.get();
+  }
+}
