@@ -1,14 +1,9 @@
 package io.ainative.runner.rpc;
 
-import io.ainative.harness.grpc.ElementResult;
-import io.ainative.harness.grpc.Encoding;
-import io.ainative.harness.grpc.Failure;
 import io.ainative.harness.grpc.IndexedRef;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
-import io.ainative.multimodal.arrow.ArrowElements;
-import io.ainative.multimodal.arrow.RecyclingRootAllocator;
 import io.ainative.multimodal.types.ObjectRef;
 import io.ainative.transforms.InferenceFailedException;
 import io.ainative.transforms.InferenceFailure;
@@ -20,7 +15,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -29,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
 import org.apache.flink.api.common.operators.MailboxExecutor;
@@ -70,24 +62,12 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   private static final Logger LOG = LoggerFactory.getLogger(RpcClientOperator.class);
   /** The name of the list state of elements not yet emitted. */
   static final String PENDING_STATE = "ainative-rpc-pending";
-  /** Counters of the requests sent (re-sends included) in each wire encoding. */
-  static final String ARROW_IPC_REQUESTS = "arrow_ipc_requests";
-
-  static final String BEAM_CODER_REQUESTS = "beam_coder_requests";
-  /** Counters: inputs sent by reference through the job's object store, and their bytes. */
-  static final String OFFLOADED_INPUTS = "offloaded_inputs";
-
-  static final String OFFLOADED_BYTES = "offloaded_bytes";
 
   private final ClientConfig config;
 
   private transient InferenceOptions options;
-  private transient Coder<Object> modelInputCoder;
-  private transient Coder<Object> modelOutputCoder;
-  /** For ARROW_IPC: the batch layouts of the model's input and output, and their memory. */
-  private transient @Nullable ArrowElements<Object> arrowInputs;
-  private transient @Nullable ArrowElements<Object> arrowOutputs;
-  private transient @Nullable RecyclingRootAllocator allocator;
+  /** Builds the requests and reads the answers. */
+  private transient RequestCodec codec;
 
   /** Taken in, not yet emitted, in arrival order. */
   private transient ArrayDeque<Element> unemitted;
@@ -96,16 +76,11 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   private transient PriorityQueue<Request> retries;
   private transient long nextSeq;
   private transient long nextRequestId;
-  private transient Transcoder toSdk;
   private transient Transcoder resultToWire;
   private transient @Nullable Transcoder failureToWire;
-  /** Requests (and results) straight from the runner's bytes of each input, where the coders allow. */
-  private transient @Nullable WireBytes wireBytes;
   /** Suspects wait here while another one is on its way. */
   private transient ArrayDeque<Request> suspects;
   private transient @Nullable Request suspectInFlight;
-  /** Writes the inputs that travel by reference; null when all go inline. */
-  private transient @Nullable Offloader offloader;
 
   RpcClientOperator(ClientConfig config, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
     super(config.stepName, config.metricsNamespace, config.stepName, PENDING_STATE, config.inputWire, mailbox, coordinator);
@@ -116,22 +91,15 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   @SuppressWarnings("unchecked")
   void openClient() {
     options = config.service.options();
-    modelInputCoder = (Coder<Object>) config.service.inputCoder();
-    modelOutputCoder = (Coder<Object>) config.service.outputCoder();
-    ArrowElements<Object> inputLayout = ArrowElements.of(modelInputCoder);
-    if (config.wireEncoding == WireEncoding.ARROW_IPC
-        || (config.wireEncoding == WireEncoding.AUTO && inputLayout.layout() != ArrowElements.Layout.CODED_BYTES)) {
-      arrowInputs = inputLayout;
-      arrowOutputs = ArrowElements.of(modelOutputCoder);
-      allocator = new RecyclingRootAllocator();
+    Offloader offloader;
+    try {
+      offloader = Offloader.open(config, getRuntimeContext().getIndexOfThisSubtask());
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.warn("{}: the object store {} cannot be used ({}); every input travels inside its request", config.stepName, config.objectStore, e.toString());
+      offloader = null;
     }
-    toSdk = Transcoder.of(config.inputWire, config.inputSdk);
-    wireBytes = arrowInputs == null ? WireBytes.of(config, modelInputCoder, modelOutputCoder) : null;
-    LOG.info(
-        "{}: requests {} the runner's input bytes, results {}",
-        config.stepName,
-        wireBytes == null ? "encode each decoded input instead of sending" : "send",
-        wireBytes != null && wireBytes.results() ? "built from those bytes" : "encode each decoded input");
+    codec = new RequestCodec(config, offloader, this::count);
+    LOG.info("{}: {}", config.stepName, codec.describe());
     resultToWire = Transcoder.of(config.mainSdk, config.mainWire);
     failureToWire = config.failureTag == null ? null : Transcoder.of(config.failureSdk, config.failureWire);
     unemitted = new ArrayDeque<>();
@@ -139,12 +107,6 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     inFlight = new LinkedHashMap<>();
     suspects = new ArrayDeque<>();
     retries = new PriorityQueue<>((a, b) -> Long.compare(a.retryAtNanos, b.retryAtNanos));
-    try {
-      offloader = Offloader.open(config, getRuntimeContext().getIndexOfThisSubtask());
-    } catch (java.io.IOException | RuntimeException e) {
-      LOG.warn("{}: the object store {} cannot be used ({}); every input travels inside its request", config.stepName, config.objectStore, e.toString());
-      offloader = null;
-    }
   }
 
   @Override
@@ -152,13 +114,9 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     try {
       super.close();
     } finally {
-      if (allocator != null) {
-        allocator.close();
-        allocator = null;
-      }
-      if (offloader != null) {
-        offloader.close();
-        offloader = null;
+      if (codec != null) {
+        codec.close();
+        codec = null;
       }
     }
   }
@@ -167,15 +125,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
 
   @Override
   void take(WindowedValue<Object> wire) throws Exception {
-    Element e;
-    if (wireBytes != null) {
-      e = new Element(nextSeq++, wire, null, null, wireBytes.payload(wire));
-    } else {
-      WindowedValue<Object> element = toSdk.apply(wire);
-      Object modelInput = config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
-      byte[] payload = arrowInputs == null ? CoderUtils.encodeToByteArray(modelInputCoder, modelInput) : null;
-      e = new Element(nextSeq++, wire, element, modelInput, payload);
-    }
+    Element e = codec.element(nextSeq++, wire);
     unemitted.addLast(e);
     batcher.add(e);
   }
@@ -247,93 +197,11 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     r.sentNanos = System.nanoTime();
     inFlight.put(r.id, r);
     target.outstanding += r.elements.size();
-    target.requests.onNext(request(r));
+    target.requests.onNext(codec.request(r));
     if (r.suspect) {
       suspectInFlight = r;
     }
     scheduleTick();
-  }
-
-  /**
-   * The request for {@code r}: an Arrow batch of its model inputs (written once, kept for re-sends)
-   * when the client uses ARROW_IPC and the inputs can be written in their layout, else each input
-   * encoded with the model's input coder (an input the Arrow layout refuses then reaches the
-   * service, whose pre-processing fails it alone, as with BEAM_CODER).
-   */
-  private InferRequest request(Request r) {
-    InferRequest.Builder request = InferRequest.newBuilder().setRequestId(r.id);
-    if (r.refs == null) {
-      r.refs = offload(r);
-    }
-    request.addAllRefs(r.refs);
-    if (arrowInputs != null && r.arrowBatch == null && !r.arrowRefused) {
-      List<Object> inputs = new ArrayList<>(r.elements.size());
-      for (Element e : r.elements) {
-        if (e.ref == null) {
-          inputs.add(modelInput(e));
-        }
-      }
-      try {
-        r.arrowBatch = inputs.isEmpty() ? ByteString.EMPTY : ByteString.copyFrom(arrowInputs.encode(inputs, allocator));
-      } catch (IllegalArgumentException | java.io.IOException e) {
-        LOG.debug("{}: a batch cannot be written as Arrow ({}); sending it coder-encoded", config.stepName, e.getMessage());
-        r.arrowRefused = true;
-      }
-    }
-    if (r.arrowBatch != null) {
-      count(ARROW_IPC_REQUESTS, 1);
-      return request.setEncoding(Encoding.ARROW_IPC).setArrowBatch(r.arrowBatch).build();
-    }
-    count(BEAM_CODER_REQUESTS, 1);
-    request.setEncoding(Encoding.BEAM_CODER);
-    for (Element e : r.elements) {
-      if (e.ref != null) {
-        continue;
-      }
-      byte[] payload;
-      try {
-        payload = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, modelInput(e));
-      } catch (org.apache.beam.sdk.coders.CoderException ce) {
-        throw new IllegalArgumentException(config.stepName + ": a model input cannot be encoded with " + modelInputCoder + ": " + ce.getMessage(), ce);
-      }
-      // never written to again: the request can share it (a re-send builds a new request from it)
-      request.addElements(UnsafeByteOperations.unsafeWrap(payload));
-    }
-    return request.build();
-  }
-
-  /**
-   * Writes the request's inputs above the offload threshold to the object store (once per element,
-   * kept for re-sends) and returns where each stands in the request.
-   */
-  private List<IndexedRef> offload(Request r) {
-    if (offloader == null) {
-      return List.of();
-    }
-    List<IndexedRef> refs = new ArrayList<>(0);
-    for (int i = 0; i < r.elements.size(); i++) {
-      Element e = r.elements.get(i);
-      if (e.ref == null) {
-        long size = e.payload != null ? e.payload.length : Offloader.sizeHint(modelInput(e));
-        if (!offloader.wants(size)) {
-          continue;
-        }
-        byte[] bytes;
-        try {
-          bytes = e.payload != null ? e.payload : CoderUtils.encodeToByteArray(modelInputCoder, modelInput(e));
-        } catch (org.apache.beam.sdk.coders.CoderException ce) {
-          continue; // goes inline, where the service's pre-processing fails it alone
-        }
-        e.ref = offloader.put(bytes, modelInputCoder.getClass().getName());
-        if (e.ref == null) {
-          continue;
-        }
-        count(OFFLOADED_INPUTS, 1);
-        count(OFFLOADED_BYTES, bytes.length);
-      }
-      refs.add(IndexedRef.newBuilder().setIndex(i).setRef(UnsafeByteOperations.unsafeWrap(Offloader.encode(e.ref))).build());
-    }
-    return refs;
   }
 
   // ---------------------------------------------------------------- answers
@@ -350,58 +218,25 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
     instances().closeIfIdle(from);
     Status.Code code = Status.fromCodeValue(response.getStatusCode()).getCode();
     if (code == Status.Code.OK) {
-      List<Object> arrowOut = null;
-      if (response.getEncoding() == Encoding.ARROW_IPC) {
-        if (arrowOutputs == null) {
-          attemptFailed(r, from + " answered in ARROW_IPC, which this client did not ask for");
-          return;
-        }
-        try {
-          arrowOut = response.getArrowOutputs().isEmpty() ? List.of() : arrowOutputs.decode(response.getArrowOutputs().toByteArray(), allocator);
-        } catch (java.io.IOException e) {
-          attemptFailed(r, from + " answered an unreadable arrow_outputs: " + e.getMessage());
-          return;
-        }
-        if (arrowOut.size() + response.getFailuresCount() != r.elements.size()) {
-          attemptFailed(
-              r, from + " answered " + arrowOut.size() + " outputs and " + response.getFailuresCount() + " failures for " + r.elements.size() + " elements");
-          return;
-        }
-      } else if (response.getResultsCount() != r.elements.size()) {
-        attemptFailed(r, from + " answered " + response.getResultsCount() + " results for " + r.elements.size() + " elements");
+      List<RequestCodec.Result> results;
+      try {
+        results = codec.results(response, r);
+      } catch (RequestCodec.UnusableAnswer unusable) {
+        attemptFailed(r, from + " " + unusable.getMessage());
         return;
       }
       metrics().getDistribution(metricName("inference_request_batch_size")).update(r.elements.size());
       metrics().getDistribution(metricName("inference_batch_latency_micro_secs"))
           .update(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - r.sentNanos));
       long successes = 0;
-      if (arrowOut != null) {
-        int nextOutput = 0;
-        int nextFailure = 0;
-        for (int i = 0; i < r.elements.size(); i++) {
-          Element e = r.elements.get(i);
-          if (nextFailure < response.getFailuresCount() && response.getFailures(nextFailure).getIndex() == i) {
-            Failure f = response.getFailures(nextFailure++).getFailure();
-            e.done(failure(e, stepOf(f.getStep()), f.getErrorClass(), f.getMessage()));
-          } else {
-            e.done(success(e, arrowOut.get(nextOutput++)));
-            successes++;
-          }
-        }
-      } else {
-        for (int i = 0; i < r.elements.size(); i++) {
-          Element e = r.elements.get(i);
-          ElementResult result = response.getResults(i);
-          if (result.hasOutput()) {
-            if (wireBytes != null && wireBytes.results()) {
-              e.done(wireBytes.result(e.wire, result.getOutput()));
-            } else {
-              e.done(success(e, CoderUtils.decodeFromByteArray(modelOutputCoder, result.getOutput().toByteArray())));
-            }
-            successes++;
-          } else {
-            e.done(failure(e, stepOf(result.getFailure().getStep()), result.getFailure().getErrorClass(), result.getFailure().getMessage()));
-          }
+      for (int i = 0; i < r.elements.size(); i++) {
+        Element e = r.elements.get(i);
+        RequestCodec.Result result = results.get(i);
+        if (result.failure != null) {
+          e.done(failure(e, stepOf(result.failure.getStep()), result.failure.getErrorClass(), result.failure.getMessage()));
+        } else {
+          e.done(result.wireResult != null ? result.wireResult : success(e, result.output));
+          successes++;
         }
       }
       count("num_inferences", successes);
@@ -491,32 +326,12 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   private WindowedValue<Object> success(Element e, Object output) throws Exception {
-    WindowedValue<Object> element = element(e);
+    WindowedValue<Object> element = codec.sdkElement(e);
     Object result =
         config.keyed
-            ? KV.of(((KV<?, ?>) element.getValue()).getKey(), InferenceResult.of(modelInput(e), output))
-            : InferenceResult.of(modelInput(e), output);
+            ? KV.of(((KV<?, ?>) element.getValue()).getKey(), InferenceResult.of(codec.modelInput(e), output))
+            : InferenceResult.of(codec.modelInput(e), output);
     return resultToWire.apply(element.withValue(result));
-  }
-
-  /** The element in the SDK's form, decoded now if the requests took its bytes. */
-  private WindowedValue<Object> element(Element e) throws Exception {
-    if (e.element == null) {
-      e.element = toSdk.apply(e.wire);
-    }
-    return e.element;
-  }
-
-  private Object modelInput(Element e) {
-    if (e.modelInput != null) {
-      return e.modelInput;
-    }
-    try {
-      WindowedValue<Object> element = element(e);
-      return config.keyed ? ((KV<?, ?>) element.getValue()).getValue() : element.getValue();
-    } catch (Exception ex) {
-      throw new IllegalArgumentException(config.stepName + ": an input cannot be decoded: " + ex.getMessage(), ex);
-    }
   }
 
   private Outcome failure(Element e, InferenceStep step, String errorClass, String message) throws Exception {
@@ -527,7 +342,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
               + errorClass + ": " + message,
           null);
     }
-    WindowedValue<Object> element = element(e);
+    WindowedValue<Object> element = codec.sdkElement(e);
     InferenceFailure<Object> f = InferenceFailure.of(element.getValue(), step, errorClass, message, "");
     return new Outcome(failureToWire.apply(element.withValue(f)), true);
   }
@@ -560,10 +375,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   private void emit(Element e) {
-    if (e.ref != null && offloader != null) {
-      offloader.release(e.ref);
-      e.ref = null;
-    }
+    codec.answered(e);
     Outcome o = e.outcome;
     if (o.failure) {
       output.collect(config.failureTag, new StreamRecord<>(o.value));
@@ -650,7 +462,7 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   /** One element, from arrival to emission. */
-  private static final class Element {
+  static final class Element {
     final long seq;
     final WindowedValue<Object> wire;
     /** The element in the SDK's form; null until needed when the request took the wire's bytes. */

@@ -143,8 +143,8 @@ public class ArrowWireITCase {
   @Test
   public void auto_rowsWithATensorField_travelAsArrow_andABadRowFailsAlone() {
     PipelineResult result = run(WireEncoding.AUTO);
-    assertThat(requests(result, RpcClientOperator.ARROW_IPC_REQUESTS), greaterThan(0L));
-    assertThat(requests(result, RpcClientOperator.BEAM_CODER_REQUESTS), equalTo(0L));
+    assertThat(requests(result, RequestCodec.ARROW_IPC_REQUESTS), greaterThan(0L));
+    assertThat(requests(result, RequestCodec.BEAM_CODER_REQUESTS), equalTo(0L));
   }
 
   @Test
@@ -171,15 +171,15 @@ public class ArrowWireITCase {
       PipelineResult result = p.run();
       result.waitUntilFinish();
       boolean arrow = encoding == WireEncoding.ARROW_IPC;
-      assertThat(encoding + ": Arrow requests", requests(result, RpcClientOperator.ARROW_IPC_REQUESTS) > 0, equalTo(arrow));
-      assertThat(encoding + ": coder requests", requests(result, RpcClientOperator.BEAM_CODER_REQUESTS) > 0, equalTo(!arrow));
+      assertThat(encoding + ": Arrow requests", requests(result, RequestCodec.ARROW_IPC_REQUESTS) > 0, equalTo(arrow));
+      assertThat(encoding + ": coder requests", requests(result, RequestCodec.BEAM_CODER_REQUESTS) > 0, equalTo(!arrow));
     }
   }
 
   @Test
   public void beamCoder_theSamePipeline_givesTheSameResults() {
     PipelineResult result = run(WireEncoding.BEAM_CODER);
-    assertThat(requests(result, RpcClientOperator.BEAM_CODER_REQUESTS), greaterThan(0L));
-    assertThat(requests(result, RpcClientOperator.ARROW_IPC_REQUESTS), equalTo(0L));
+    assertThat(requests(result, RequestCodec.BEAM_CODER_REQUESTS), greaterThan(0L));
+    assertThat(requests(result, RequestCodec.ARROW_IPC_REQUESTS), equalTo(0L));
   }
 }
