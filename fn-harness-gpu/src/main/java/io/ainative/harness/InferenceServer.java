@@ -3,20 +3,12 @@ package io.ainative.harness;
 import io.ainative.harness.grpc.DrainRequest;
 import io.ainative.harness.grpc.DrainResponse;
 import io.ainative.harness.fnapi.FnApiModelHosts;
-import io.ainative.harness.fnapi.HarnessElementException;
 import io.ainative.harness.grpc.ElementResult;
-import io.ainative.harness.grpc.Encoding;
-import io.ainative.harness.grpc.Failure;
-import io.ainative.harness.grpc.IndexedFailure;
-import io.ainative.harness.grpc.IndexedRef;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.harness.grpc.StatusRequest;
 import io.ainative.harness.grpc.StatusResponse;
-import io.ainative.multimodal.arrow.ArrowElements;
-import io.ainative.multimodal.arrow.RecyclingRootAllocator;
-import io.ainative.multimodal.store.ObjectStoreException;
 import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
@@ -25,8 +17,6 @@ import io.ainative.transforms.internal.Outcome;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,11 +29,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderException;
-import org.apache.beam.sdk.util.CoderUtils;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,13 +61,9 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
   private final ModelSpec<InputT, OutputT> spec;
   private final Coder<InputT> inputCoder;
   private final Coder<OutputT> outputCoder;
-  private final ArrowElements<InputT> arrowInputs;
-  private final ArrowElements<OutputT> arrowOutputs;
-  /** For ARROW_IPC requests and responses; closed with the service. */
-  private final RecyclingRootAllocator allocator = new RecyclingRootAllocator();
+  /** Reads requests and writes answers; closed with the service. */
+  private final ServiceWireCodec<InputT, OutputT> wire;
   private final Config config;
-  /** Reads the elements that travel by reference; null when the job has no object store. */
-  private final RequestObjectStore.@Nullable Reader refReader;
   private final ExecutorService executor;
   private final CompletableFuture<Backend<InputT, OutputT>> backend;
   private final AtomicLong completedRequests = new AtomicLong();
@@ -96,10 +78,8 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     this.spec = spec;
     this.inputCoder = inputCoder;
     this.outputCoder = outputCoder;
-    this.arrowInputs = ArrowElements.of(inputCoder);
-    this.arrowOutputs = ArrowElements.of(outputCoder);
+    this.wire = new ServiceWireCodec<>(inputCoder, outputCoder, config.objectStore);
     this.config = config;
-    this.refReader = config.objectStore == null ? null : config.objectStore.reader();
     AtomicInteger threads = new AtomicInteger();
     ThreadFactory factory =
         r -> {
@@ -256,59 +236,21 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
               : "the model is loading";
       return done(error(request, Status.UNAVAILABLE, why));
     }
-    List<InputT> inputs;
-    if (request.getEncoding() == Encoding.ARROW_IPC) {
-      try {
-        inputs =
-            request.getArrowBatch().isEmpty() && request.getRefsCount() > 0
-                ? List.of()
-                : arrowInputs.decode(request.getArrowBatch().toByteArray(), allocator);
-      } catch (IOException e) {
-        return done(error(request, Status.INVALID_ARGUMENT, "the arrow_batch cannot be read: " + e.getMessage()));
-      }
-    } else if (request.getEncoding() == Encoding.BEAM_CODER) {
-      inputs = new ArrayList<>(request.getElementsCount());
-      for (int i = 0; i < request.getElementsCount(); i++) {
-        try {
-          inputs.add(decode(request.getElements(i)));
-        } catch (Exception e) {
-          return done(
-              error(
-                  request,
-                  Status.INVALID_ARGUMENT,
-                  "element " + i + " cannot be decoded with " + inputCoder + ": " + e.getMessage()));
-        }
-      }
-    } else {
-      return done(
-          error(request, Status.INVALID_ARGUMENT, "encoding " + request.getEncoding() + " is not supported; use BEAM_CODER or ARROW_IPC"));
+    List<ServiceWireCodec.Input<InputT>> inputs;
+    try {
+      inputs = wire.inputs(request);
+    } catch (ServiceWireCodec.BadRequest e) {
+      return done(error(request, Status.INVALID_ARGUMENT, e.getMessage()));
     }
-    int total = inputs.size() + request.getRefsCount();
-    for (int k = 0, previous = -1; k < request.getRefsCount(); k++) {
-      int index = request.getRefs(k).getIndex();
-      if (index <= previous || index >= total) {
-        return done(error(request, Status.INVALID_ARGUMENT, "refs[" + k + "] has index " + index + ": ref indices must ascend within 0.." + (total - 1)));
-      }
-      previous = index;
-    }
-    List<CompletableFuture<Outcome<OutputT>>> futures = new ArrayList<>(total);
+    List<CompletableFuture<Outcome<OutputT>>> futures = new ArrayList<>(inputs.size());
     Status refused = null;
-    int nextInline = 0;
-    int nextRef = 0;
-    for (int i = 0; i < total; i++) {
-      InputT input;
-      if (nextRef < request.getRefsCount() && request.getRefs(nextRef).getIndex() == i) {
-        try {
-          input = byReference(request.getRefs(nextRef++));
-        } catch (IOException e) {
-          futures.add(CompletableFuture.completedFuture(Outcome.failure(InferenceStep.PRE_PROCESS, e)));
-          continue;
-        }
-      } else {
-        input = inputs.get(nextInline++);
+    for (ServiceWireCodec.Input<InputT> input : inputs) {
+      if (input.unreadable != null) {
+        futures.add(CompletableFuture.completedFuture(Outcome.failure(InferenceStep.PRE_PROCESS, input.unreadable)));
+        continue;
       }
       try {
-        futures.add(b.batcher.submit(input));
+        futures.add(b.batcher.submit(input.value));
       } catch (RejectedExecutionException e) {
         refused = Status.UNAVAILABLE.withDescription("the inference service is draining");
         break;
@@ -344,130 +286,12 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
               for (CompletableFuture<Outcome<OutputT>> f : futures) {
                 outcomes.add(f.join());
               }
-              return request.getEncoding() == Encoding.ARROW_IPC ? arrowAnswer(request, outcomes) : coderAnswer(request, outcomes);
+              return wire.answer(request, outcomes);
             });
   }
 
-  /** An element that travels by reference, read from the job's object store. */
-  private InputT byReference(IndexedRef ref) throws IOException {
-    if (refReader == null) {
-      throw new ObjectStoreException("element " + ref.getIndex() + " travels by reference, and this service was given no object store");
-    }
-    return refReader.read(ref.getRef().toByteArray(), inputCoder);
-  }
-
-  /**
-   * One element, decoded from the request's bytes where they lie (no copy into an array first), in
-   * the outer context as the client encoded it; bytes left over are an error, as for {@link
-   * CoderUtils#decodeFromByteArray}.
-   */
-  @SuppressWarnings("deprecation") // the outer context is the format: Coder.decode(InputStream) reads nested
-  private InputT decode(ByteString bytes) throws IOException {
-    InputStream in = bytes.newInput();
-    InputT value = inputCoder.decode(in, Coder.Context.OUTER);
-    if (in.available() != 0) {
-      throw new CoderException(in.available() + " unexpected extra bytes after decoding " + value);
-    }
-    return value;
-  }
-
-  private InferResponse coderAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
-    InferResponse.Builder ok =
-        InferResponse.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setStatusCode(Status.Code.OK.value())
-            .setEncoding(Encoding.BEAM_CODER);
-    for (Outcome<OutputT> outcome : outcomes) {
-      ok.addResults(result(outcome));
-    }
-    return ok.build();
-  }
-
-  /**
-   * The outputs that succeeded as one Arrow batch, the rest as indexed failures. An output that
-   * cannot be written in the output layout (a null where none is allowed, for instance) fails at
-   * post-process alone: the batch is then written again without it.
-   */
-  private InferResponse arrowAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
-    InferResponse.Builder ok =
-        InferResponse.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setStatusCode(Status.Code.OK.value())
-            .setEncoding(Encoding.ARROW_IPC);
-    List<Integer> indexes = new ArrayList<>(outcomes.size());
-    List<OutputT> outputs = new ArrayList<>(outcomes.size());
-    List<IndexedFailure> failures = new ArrayList<>();
-    for (int i = 0; i < outcomes.size(); i++) {
-      Outcome<OutputT> outcome = outcomes.get(i);
-      if (outcome.isSuccess()) {
-        indexes.add(i);
-        outputs.add(outcome.output());
-      } else {
-        failures.add(indexed(i, failure(outcome.failedStep().label(), outcome.error())));
-      }
-    }
-    byte[] batch;
-    try {
-      batch = outputs.isEmpty() ? null : arrowOutputs.encode(outputs, allocator);
-    } catch (IOException | RuntimeException whole) {
-      // Find the outputs that cannot be written, one by one (rare), and write the others.
-      List<Integer> keptIndexes = new ArrayList<>();
-      List<OutputT> kept = new ArrayList<>();
-      for (int j = 0; j < outputs.size(); j++) {
-        try {
-          arrowOutputs.encode(List.of(outputs.get(j)), allocator);
-          keptIndexes.add(indexes.get(j));
-          kept.add(outputs.get(j));
-        } catch (IOException | RuntimeException e) {
-          failures.add(indexed(indexes.get(j), failure("post-process", e)));
-        }
-      }
-      try {
-        batch = kept.isEmpty() ? null : arrowOutputs.encode(kept, allocator);
-      } catch (IOException | RuntimeException e) {
-        return error(request, Status.INTERNAL, "the outputs cannot be written as an Arrow batch: " + e);
-      }
-    }
-    if (batch != null) {
-      ok.setArrowOutputs(ByteString.copyFrom(batch));
-    }
-    failures.sort((a, b) -> Integer.compare(a.getIndex(), b.getIndex()));
-    return ok.addAllFailures(failures).build();
-  }
-
-  private static IndexedFailure indexed(int index, ElementResult failure) {
-    return IndexedFailure.newBuilder().setIndex(index).setFailure(failure.getFailure()).build();
-  }
-
-  private ElementResult result(Outcome<OutputT> outcome) {
-    if (outcome.isSuccess()) {
-      try {
-        return ElementResult.newBuilder()
-            .setOutput(UnsafeByteOperations.unsafeWrap(CoderUtils.encodeToByteArray(outputCoder, outcome.output())))
-            .build();
-      } catch (Exception e) {
-        return failure("post-process", e);
-      }
-    }
-    return failure(outcome.failedStep().label(), outcome.error());
-  }
-
-  private static ElementResult failure(String step, Throwable error) {
-    return ElementResult.newBuilder()
-        .setFailure(
-            Failure.newBuilder()
-                .setStep(step)
-                .setErrorClass(HarnessElementException.classOf(error))
-                .setMessage(String.valueOf(error.getMessage())))
-        .build();
-  }
-
   private static InferResponse error(InferRequest request, Status status, String description) {
-    return InferResponse.newBuilder()
-        .setRequestId(request.getRequestId())
-        .setStatusCode(status.getCode().value())
-        .setStatusMessage(description == null ? "" : description)
-        .build();
+    return ServiceWireCodec.error(request, status, description);
   }
 
   private static CompletableFuture<InferResponse> done(InferResponse response) {
@@ -585,7 +409,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
 
   private void closeAllocator() {
     try {
-      allocator.close();
+      wire.close();
     } catch (IllegalStateException e) {
       // A request still being read after the drain (refused once read) holds a buffer: it is
       // freed when that read ends.
