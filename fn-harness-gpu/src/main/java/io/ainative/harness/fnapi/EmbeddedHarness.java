@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -100,10 +101,12 @@ final class EmbeddedHarness {
   private InstructionRequestHandler connect(ControlClientPool.Source clients) throws Exception {
     while (true) {
       if (ended.isDone()) {
+        Throwable cause = failureCause();
         throw new IllegalStateException(
-            "the in-process SDK harness " + workerId + " ended before it connected: " + failure()
-                + " (its classes, beam-sdks-java-harness and its dependencies, must be on the classpath)",
-            failureCause());
+            "the in-process SDK harness " + workerId + " ended before it connected: "
+                + (cause == null ? "FnHarness.main returned (it logged why)" : cause.toString())
+                + (cause instanceof LinkageError ? " (beam-sdks-java-harness and its dependencies must be on the classpath)" : ""),
+            cause);
       }
       try {
         return clients.take(workerId, CONNECT_POLL);
@@ -132,10 +135,13 @@ final class EmbeddedHarness {
 
   /** Waits, at most {@link #END_WAIT}, for the harness to return from {@code main}. */
   void awaitEnd() {
+    boolean running = !ended.isDone();
     try {
       ended.get(END_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      LOG.debug("The in-process SDK harness {} ended {} ms after its control stream closed",
-          workerId, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - endRequestedNanos));
+      if (running) {
+        LOG.debug("The in-process SDK harness {} ended {} ms after its control stream closed",
+            workerId, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - endRequestedNanos));
+      }
     } catch (TimeoutException e) {
       LOG.warn("The in-process SDK harness {} did not end within {} s of its control stream closing; its servers close anyway",
           workerId, END_WAIT.toSeconds());
@@ -146,16 +152,11 @@ final class EmbeddedHarness {
     }
   }
 
-  private String failure() {
-    Throwable cause = failureCause();
-    return cause == null ? "it returned" : cause.toString();
-  }
-
   private Throwable failureCause() {
     try {
       ended.getNow(null);
       return null;
-    } catch (java.util.concurrent.CompletionException e) {
+    } catch (CompletionException e) {
       return e.getCause();
     }
   }
