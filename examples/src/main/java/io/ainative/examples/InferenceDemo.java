@@ -13,7 +13,9 @@ import io.ainative.transforms.RunInference;
 import io.ainative.transforms.images.ImageReadFailure;
 import io.ainative.transforms.images.ReadImages;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -21,6 +23,7 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
@@ -55,8 +58,8 @@ import org.joda.time.Duration;
 public final class InferenceDemo {
 
   static final String NAMESPACE = "demo";
-  /** Upper bounds (ms) of the latency histogram's buckets; the last bucket is open. */
-  static final long[] LATENCY_BUCKETS_MS = {2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000};
+  /** Prefix of the counters of the latency histogram's buckets ({@link LatencyHistogram}). */
+  static final String LATENCY_BUCKET = "latency_ms_bucket_";
   static final int SIZE = 32;
 
   /** Demo options on top of the runner's. */
@@ -142,16 +145,19 @@ public final class InferenceDemo {
     return new Classified(classified.output(), classified.failures(), files.failures());
   }
 
-  /** Scores each result against the label in its file's name; records the end-to-end latency. */
+  /**
+   * Scores each result against the label in its file's name; records the end-to-end latency in a
+   * histogram ({@link LatencyHistogram}) and in a distribution (its exact minimum and maximum).
+   */
   static final class Score extends DoFn<KV<KV<String, Long>, InferenceResult<Image, Integer>>, Void> {
     private final Counter classified = Metrics.counter(NAMESPACE, "classified");
     private final Counter correct = Metrics.counter(NAMESPACE, "correct");
-    private final Counter[] latency = new Counter[LATENCY_BUCKETS_MS.length + 1];
+    private final Distribution latency = Metrics.distribution(NAMESPACE, "latency_ms");
+    private transient Map<Integer, Counter> buckets;
 
-    Score() {
-      for (int i = 0; i < latency.length; i++) {
-        latency[i] = Metrics.counter(NAMESPACE, "latency_bucket_" + i);
-      }
+    @Setup
+    public void setup() {
+      buckets = new HashMap<>();
     }
 
     @ProcessElement
@@ -161,11 +167,8 @@ public final class InferenceDemo {
         correct.inc();
       }
       long millis = System.currentTimeMillis() - result.getKey().getValue();
-      int bucket = 0;
-      while (bucket < LATENCY_BUCKETS_MS.length && millis > LATENCY_BUCKETS_MS[bucket]) {
-        bucket++;
-      }
-      latency[bucket].inc();
+      latency.update(millis);
+      buckets.computeIfAbsent(LatencyHistogram.bucket(millis), b -> Metrics.counter(NAMESPACE, LATENCY_BUCKET + b)).inc();
     }
   }
 
@@ -226,9 +229,18 @@ public final class InferenceDemo {
         .addNameFilter(MetricNameFilter.inNamespace(NAMESPACE)).build());
     long total = counter(demo, "classified");
     long right = counter(demo, "correct");
-    long[] buckets = new long[LATENCY_BUCKETS_MS.length + 1];
-    for (int i = 0; i < buckets.length; i++) {
-      buckets[i] = counter(demo, "latency_bucket_" + i);
+    Map<Integer, Long> latencies = new HashMap<>();
+    for (MetricResult<Long> c : demo.getCounters()) {
+      String name = c.getName().getName();
+      if (name.startsWith(LATENCY_BUCKET)) {
+        latencies.merge(Integer.parseInt(name.substring(LATENCY_BUCKET.length())), c.getAttempted(), Long::sum);
+      }
+    }
+    DistributionResult latency = DistributionResult.IDENTITY_ELEMENT;
+    for (MetricResult<DistributionResult> d : demo.getDistributions()) {
+      if (d.getName().getName().equals("latency_ms")) {
+        latency = d.getAttempted();
+      }
     }
     MetricQueryResults inference = result.metrics().queryMetrics(MetricsFilter.builder()
         .addNameFilter(MetricNameFilter.inNamespace(InferenceMetrics.DEFAULT_NAMESPACE)).build());
@@ -239,8 +251,9 @@ public final class InferenceDemo {
         counter(demo, "failed_files"), counter(demo, "failed_images"));
     System.out.printf(Locale.ROOT, "throughput  %,.0f images/s (%,d images, job %.1f s from submission, cluster and model start included)%n",
         total / seconds, total, seconds);
-    System.out.printf(Locale.ROOT, "latency     p50 <= %s, p90 <= %s, p99 <= %s (file read to scoring)%n",
-        percentile(buckets, 0.50), percentile(buckets, 0.90), percentile(buckets, 0.99));
+    System.out.printf(Locale.ROOT, "latency     p50 %s, p90 %s, p99 %s, max %s (file read to scoring)%n",
+        millis(quantile(latencies, 0.50, latency)), millis(quantile(latencies, 0.90, latency)),
+        millis(quantile(latencies, 0.99, latency)), latency.getCount() == 0 ? "n/a" : millis(latency.getMax()));
     for (MetricResult<DistributionResult> d : inference.getDistributions()) {
       DistributionResult v = d.getAttempted();
       System.out.printf(Locale.ROOT, "metric %-36s mean %.1f, min %d, max %d (%d samples)%n",
@@ -255,23 +268,21 @@ public final class InferenceDemo {
     System.out.printf(Locale.ROOT, "job %s in %.1f s%n", state, seconds);
   }
 
-  static String percentile(long[] buckets, double q) {
-    long total = 0;
-    for (long b : buckets) {
-      total += b;
-    }
-    if (total == 0) {
+  /** A quantile of the histogram, kept within the exact minimum and maximum that it rounds past otherwise. */
+  private static double quantile(Map<Integer, Long> histogram, double q, DistributionResult exact) {
+    double value = LatencyHistogram.quantile(histogram, q);
+    return exact.getCount() == 0 ? value : Math.min(exact.getMax(), Math.max(exact.getMin(), value));
+  }
+
+  /** {@code 7 ms}, {@code 412 ms}, {@code 1.23 s}, {@code 12.3 s}: three digits, about the histogram's resolution. */
+  static String millis(double millis) {
+    if (Double.isNaN(millis)) {
       return "n/a";
     }
-    long rank = (long) Math.ceil(q * total);
-    long seen = 0;
-    for (int i = 0; i < buckets.length; i++) {
-      seen += buckets[i];
-      if (seen >= rank) {
-        return i < LATENCY_BUCKETS_MS.length ? LATENCY_BUCKETS_MS[i] + " ms" : "> " + LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1] + " ms";
-      }
+    if (millis < 1000) {
+      return String.format(Locale.ROOT, "%.0f ms", millis);
     }
-    return "n/a";
+    return String.format(Locale.ROOT, millis < 10_000 ? "%.2f s" : "%.1f s", millis / 1000);
   }
 
   private static MetricsFilter filter(String namespace, String name) {

@@ -8,7 +8,6 @@ import io.ainative.transforms.internal.Outcome;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -16,12 +15,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.control.BundleProgressHandler;
-import org.apache.beam.runners.fnexecution.control.DefaultJobBundleFactory;
 import org.apache.beam.runners.fnexecution.control.JobBundleFactory;
 import org.apache.beam.runners.fnexecution.control.OutputReceiverFactory;
 import org.apache.beam.runners.fnexecution.control.RemoteBundle;
 import org.apache.beam.runners.fnexecution.control.StageBundleFactory;
-import org.apache.beam.runners.fnexecution.environment.EmbeddedEnvironmentFactory;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.sdk.Pipeline;
@@ -131,8 +128,7 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
     JobInfo job =
         JobInfo.create(
             pipelineOptions.getJobName() + "-" + UUID.randomUUID(), pipelineOptions.getJobName(), "", PipelineOptionsTranslation.toProto(pipelineOptions));
-    JobBundleFactory jobBundles =
-        DefaultJobBundleFactory.create(job, Map.of(Environments.ENVIRONMENT_EMBEDDED, new EmbeddedEnvironmentFactory.Provider(pipelineOptions)));
+    JobBundleFactory jobBundles = EmbeddedHarnesses.jobBundleFactory(job);
     FnApiModelHosts<InputT, OutputT> hosts = null;
     try {
       hosts = new FnApiModelHosts<>(owner, jobBundles, jobBundles.forStage(executable), inputCoder, outputCoder, transfer);

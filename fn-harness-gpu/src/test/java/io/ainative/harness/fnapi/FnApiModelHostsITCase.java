@@ -13,6 +13,9 @@ import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.IdentityModel;
 import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.internal.Outcome;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +63,22 @@ public class FnApiModelHostsITCase {
     }
     assertEquals("model copies left in the SDK harness", 0, HostedModelFn.liveInJvm());
     assertEquals("batches left parked", 0, BatchExchange.parked());
+    assertEquals("SDK harness threads still running", List.of(), harnessThreadsAfterTheirEnd());
+  }
+
+  /** The harness threads still alive once each has had 10 s to return after its end was signalled. */
+  private static List<String> harnessThreadsAfterTheirEnd() throws InterruptedException {
+    List<String> alive = new ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("ainative-sdk-harness-")) {
+        // close() returned after FnHarness.main did; the thread has at most its last statement left
+        t.join(10_000);
+        if (t.isAlive()) {
+          alive.add(t.getName());
+        }
+      }
+    }
+    return alive;
   }
 
   private static float[] vector(float first, int width) {
@@ -90,6 +109,25 @@ public class FnApiModelHostsITCase {
       }
     }
     assertEquals(0, BatchExchange.parked());
+  }
+
+  @Test
+  public void close_endsTheHarnessBeforeItsServers_soTheHarnessReportsNoFailure() throws Exception {
+    start(1);
+    hosts.handler().handle(List.of(vector(1f, WIDTH)));
+    // Beam's harness prints its failures to System.err besides logging them (this module's tests
+    // have no logging backend); with its servers closed first it printed "Logging stream
+    // terminated unexpectedly" at every close
+    PrintStream err = System.err;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(printed, true, StandardCharsets.UTF_8));
+    try {
+      hosts.close();
+    } finally {
+      System.setErr(err);
+      hosts = null;
+    }
+    assertEquals("", printed.toString(StandardCharsets.UTF_8));
   }
 
   @Test

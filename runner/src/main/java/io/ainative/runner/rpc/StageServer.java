@@ -1,5 +1,6 @@
 package io.ainative.runner.rpc;
 
+import io.ainative.harness.fnapi.EmbeddedHarnesses;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One instance of a served stage: the stage's SDK environment (for a Python pipeline, a Python
- * worker process), started through Beam's {@link DefaultJobBundleFactory}, and the gRPC method
+ * worker process), started through Beam's {@link DefaultJobBundleFactory} as {@link
+ * EmbeddedHarnesses} sets it up (an in-process harness ends before its servers), and the gRPC method
  * ({@link StageCalls#PROCESS}) that runs one bundle per request.
  *
  * <p><b>Lifecycle.</b> {@link #start} starts the environment on a thread of its own and runs an
@@ -69,7 +71,7 @@ final class StageServer implements AutoCloseable {
   private void startEnvironment() {
     long started = System.nanoTime();
     try {
-      JobBundleFactory factory = DefaultJobBundleFactory.create(spec.jobInfo());
+      JobBundleFactory factory = EmbeddedHarnesses.jobBundleFactory(spec.jobInfo());
       synchronized (lock) {
         if (closing) {
           factory.close();

@@ -69,6 +69,7 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
   private final Map<String, TupleTag<?>> outputTags;
   private final SerializablePipelineOptions options;
   private final Coder<?> elementKeyCoder;
+  private final JobInfo job;
 
   StageOperator(
       String stepName,
@@ -111,6 +112,13 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
     this.outputTags = Map.copyOf(outputMap);
     this.options = new SerializablePipelineOptions(options);
     this.elementKeyCoder = keyCoder;
+    this.job = jobInfo;
+  }
+
+  @Override
+  public void open() throws Exception {
+    EmbeddedStageContexts.register(job);
+    super.open();
   }
 
   /** Swaps the keyed state internals before {@code open} hands them to the stage's handlers. */

@@ -69,6 +69,7 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   private final KeySelector<WindowedValue<InputT>, ByteBuffer> stateKeySelector;
   private final List<String> windowExpirationFamilies;
   private final boolean keyScoped;
+  private final JobInfo job;
   private transient HarnessBundleRunner<InputT, OutputT> harnessBundles;
   private transient UserStateRequestHandler userStateHandler;
   /** Keys and windows whose state-cleanup timer fired in the harness bundle in progress. */
@@ -123,6 +124,13 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
     this.windowExpirationFamilies = List.copyOf(windowExpirationFamilies);
     this.stateKeySelector = keySelector;
     this.keyScoped = !userStates.multimapStates().isEmpty();
+    this.job = jobInfo;
+  }
+
+  @Override
+  public void open() throws Exception {
+    EmbeddedStageContexts.register(job);
+    super.open();
   }
 
   @Override
