@@ -1,32 +1,24 @@
 package io.ainative.benchmarks.pipeline;
 
-import com.sun.management.GarbageCollectionNotificationInfo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import javax.management.NotificationEmitter;
-import javax.management.openmbean.CompositeData;
 
 /**
- * Runs one benchmark case in a fresh JVM (this JVM's flags and class path) and reads its result,
- * and measures, inside that JVM, what a row reports about memory.
+ * Runs one benchmark case in a fresh JVM (this JVM's flags and class path) and reads its result;
+ * inside that JVM, tells its peak resident memory.
  *
  * <p>The child prints one line {@code RESULT <fields...>}; its standard error goes to a temporary
  * file that is kept, and named, when it fails.
  */
 final class ChildJvm {
-  private static final AtomicLong PEAK_HEAP_AFTER_GC = new AtomicLong();
-
-  private ChildJvm() {}
+    private ChildJvm() {}
 
   /** Runs {@code main} with {@code args} in a new JVM; returns the fields of its last RESULT line. */
   static String[] run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
@@ -68,45 +60,5 @@ final class ChildJvm {
       }
     }
     return -1;
-  }
-
-  /**
-   * Starts recording the heap in use right after each garbage collection, so that {@link
-   * #peakHeapAfterGcBytes} can tell the most the job kept alive apart from how far the collector let
-   * the heap grow (which peak RSS shows). Call once, first thing in the child.
-   */
-  static void watchHeapAfterGc() {
-    java.util.Set<String> heapPools = new java.util.HashSet<>();
-    for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == java.lang.management.MemoryType.HEAP) {
-        heapPools.add(pool.getName());
-      }
-    }
-    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      if (!(gc instanceof NotificationEmitter)) {
-        continue;
-      }
-      ((NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
-        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
-          return;
-        }
-        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-        long used = 0;
-        for (java.util.Map.Entry<String, MemoryUsage> pool : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
-          if (heapPools.contains(pool.getKey())) {
-            used += pool.getValue().getUsed();
-          }
-        }
-        PEAK_HEAP_AFTER_GC.accumulateAndGet(used, Math::max);
-      }, null, null);
-    }
-  }
-
-  /**
-   * The most heap in use right after any collection since {@link #watchHeapAfterGc}: an upper
-   * bound of what the job kept alive at once (a young collection leaves old garbage in place).
-   */
-  static long peakHeapAfterGcBytes() {
-    return PEAK_HEAP_AFTER_GC.get();
   }
 }

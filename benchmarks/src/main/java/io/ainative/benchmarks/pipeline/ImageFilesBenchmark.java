@@ -50,10 +50,8 @@ import org.joda.time.Duration;
  * </ul>
  *
  * <p>Each row is one whole run, from the child JVM's start (cluster start and model load included)
- * to the job's end: images/s, CPU seconds of the process per 1,000 images, peak RSS, the most heap
- * in use right after a garbage collection (what the job kept alive, apart from how far the collector
- * let the heap grow), and the accuracy against the labels in the file names (a wrong result shows
- * there).
+ * to the job's end: images/s, CPU seconds of the process per 1,000 images, peak RSS, and the
+ * accuracy against the labels in the file names (a wrong result shows there).
  *
  * <p>Run: {@code bin/bench pipeline.ImageFilesBenchmark [images,...] [modes]}, e.g. {@code
  * bin/bench pipeline.ImageFilesBenchmark 250000,1000000}.
@@ -90,27 +88,26 @@ public final class ImageFilesBenchmark {
         double seconds = Double.parseDouble(r[0]);
         long classified = Long.parseLong(r[2]);
         long correct = Long.parseLong(r[3]);
-        String row = String.format(Locale.ROOT, "| %,d | %s | %.1f | %,.0f | %.2f | %,d | %,d | %.2f%% |",
+        String row = String.format(Locale.ROOT, "| %,d | %s | %.1f | %,.0f | %.2f | %,d | %.2f%% |",
             images, mode, seconds, classified / seconds, Double.parseDouble(r[4]) / classified * 1000, Long.parseLong(r[1]) / 1024,
-            Long.parseLong(r[5]) >> 20, 100.0 * correct / Math.max(1, classified));
+            100.0 * correct / Math.max(1, classified));
         System.out.println(row);
         rows.add(row);
       }
     }
     System.out.println();
-    System.out.println("| images | runner | wall s | images/s | CPU s per 1,000 images | peak RSS MiB | peak heap after GC MiB | accuracy |");
-    System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    System.out.println("| images | runner | wall s | images/s | CPU s per 1,000 images | peak RSS MiB | accuracy |");
+    System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
     rows.forEach(System.out::println);
   }
 
-  /** Returns {seconds, peak RSS KiB, classified, correct, CPU seconds, peak heap after GC bytes}. */
+  /** Returns {seconds, peak RSS KiB, classified, correct, CPU seconds} from the child's last line. */
   private static String[] runInChild(String mode, Path dir, long images, Path model) throws IOException, InterruptedException {
     return ChildJvm.run(ImageFilesBenchmark.class, List.of("-Dbench.model=" + model), "--child", mode, dir.toString(), Long.toString(images));
   }
 
   private static void runChild(String mode, Path dir, long images) throws Exception {
     long start = System.nanoTime();
-    ChildJvm.watchHeapAfterGc();
     PipelineOptions options;
     int parallelism = 2;
     switch (mode) {
@@ -141,8 +138,7 @@ public final class ImageFilesBenchmark {
       throw new IllegalStateException(classified + " classified and " + failed + " failed of " + images + " images");
     }
     double cpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
-    System.out.printf(
-        Locale.ROOT, "RESULT %.3f %d %d %d %.3f %d%n", seconds, ChildJvm.peakRssKib(), classified, counter(result, "correct"), cpu, ChildJvm.peakHeapAfterGcBytes());
+    System.out.printf(Locale.ROOT, "RESULT %.3f %d %d %d %.3f%n", seconds, ChildJvm.peakRssKib(), classified, counter(result, "correct"), cpu);
     System.exit(0);
   }
 

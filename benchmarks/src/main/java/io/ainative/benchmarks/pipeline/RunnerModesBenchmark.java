@@ -62,38 +62,34 @@ public final class RunnerModesBenchmark {
     String[] modes = args.length > 2 ? args[2].split(",") : MODES;
     System.out.printf(Locale.ROOT, "Bounded pipeline: %,d elements -> map -> map -> sum per key (%d keys); %d runs per mode, fresh JVM each%n%n",
         elements, KEYS, repetitions);
-    System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | peak heap after GC MiB (median) | result ok |%n| --- | ---: | --- | ---: | ---: | --- |%n");
+    System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | result ok |%n| --- | ---: | --- | ---: | --- |%n");
     for (String mode : modes) {
       List<Double> seconds = new ArrayList<>();
       List<Long> rss = new ArrayList<>();
-      List<Long> heap = new ArrayList<>();
       boolean ok = true;
       for (int i = 0; i < repetitions; i++) {
         String[] result = runInChild(mode, elements);
         seconds.add(Double.parseDouble(result[0]));
         rss.add(Long.parseLong(result[1]));
         ok &= Boolean.parseBoolean(result[2]);
-        heap.add(Long.parseLong(result[3]));
       }
       List<Double> sorted = new ArrayList<>(seconds);
       Collections.sort(sorted);
       List<Long> sortedRss = new ArrayList<>(rss);
       Collections.sort(sortedRss);
-      Collections.sort(heap);
-      System.out.printf(Locale.ROOT, "| %s | %.1f | %s | %d | %d | %s |%n", mode, sorted.get(sorted.size() / 2),
+      System.out.printf(Locale.ROOT, "| %s | %.1f | %s | %d | %s |%n", mode, sorted.get(sorted.size() / 2),
           seconds.stream().map(s -> String.format(Locale.ROOT, "%.1f", s)).reduce((a, b) -> a + ", " + b).orElse(""),
-          sortedRss.get(sortedRss.size() / 2) / 1024, heap.get(heap.size() / 2) >> 20, ok ? "yes" : "NO");
+          sortedRss.get(sortedRss.size() / 2) / 1024, ok ? "yes" : "NO");
     }
   }
 
-  /** Returns {seconds, peak RSS KiB, result ok, peak heap after GC bytes} as printed by the child's last line. */
+  /** Returns {seconds, peak RSS KiB, result ok} as printed by the child's last line. */
   private static String[] runInChild(String mode, long elements) throws IOException, InterruptedException {
     return ChildJvm.run(RunnerModesBenchmark.class, List.of(), "--child", mode, Long.toString(elements));
   }
 
   private static void runChild(String mode, long elements) throws Exception {
     long start = System.nanoTime();
-    ChildJvm.watchHeapAfterGc();
     long sum;
     switch (mode) {
       case "ainative-streaming":
@@ -114,7 +110,7 @@ public final class RunnerModesBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     // each element i contributes 2 * i + 1 after the two maps
     long expected = elements * elements;
-    System.out.printf(Locale.ROOT, "RESULT %.3f %d %b %d%n", seconds, ChildJvm.peakRssKib(), sum == expected, ChildJvm.peakHeapAfterGcBytes());
+    System.out.printf(Locale.ROOT, "RESULT %.3f %d %b%n", seconds, ChildJvm.peakRssKib(), sum == expected);
   }
 
   private static void build(Pipeline p, long elements) {
