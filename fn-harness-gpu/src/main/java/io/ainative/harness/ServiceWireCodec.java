@@ -153,11 +153,7 @@ final class ServiceWireCodec<InputT, OutputT> implements AutoCloseable {
   }
 
   private InferResponse coderAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
-    InferResponse.Builder ok =
-        InferResponse.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setStatusCode(Status.Code.OK.value())
-            .setEncoding(Encoding.BEAM_CODER);
+    InferResponse.Builder ok = ok(request, Encoding.BEAM_CODER);
     for (Outcome<OutputT> outcome : outcomes) {
       ok.addResults(result(outcome));
     }
@@ -170,11 +166,7 @@ final class ServiceWireCodec<InputT, OutputT> implements AutoCloseable {
    * post-process alone: the batch is then written again without it.
    */
   private InferResponse arrowAnswer(InferRequest request, List<Outcome<OutputT>> outcomes) {
-    InferResponse.Builder ok =
-        InferResponse.newBuilder()
-            .setRequestId(request.getRequestId())
-            .setStatusCode(Status.Code.OK.value())
-            .setEncoding(Encoding.ARROW_IPC);
+    InferResponse.Builder ok = ok(request, Encoding.ARROW_IPC);
     List<Integer> indexes = new ArrayList<>(outcomes.size());
     List<OutputT> outputs = new ArrayList<>(outcomes.size());
     List<IndexedFailure> failures = new ArrayList<>();
@@ -214,6 +206,13 @@ final class ServiceWireCodec<InputT, OutputT> implements AutoCloseable {
     }
     failures.sort((a, b) -> Integer.compare(a.getIndex(), b.getIndex()));
     return ok.addAllFailures(failures).build();
+  }
+
+  private static InferResponse.Builder ok(InferRequest request, Encoding encoding) {
+    return InferResponse.newBuilder()
+        .setRequestId(request.getRequestId())
+        .setStatusCode(Status.Code.OK.value())
+        .setEncoding(encoding);
   }
 
   private static IndexedFailure indexed(int index, ElementResult failure) {

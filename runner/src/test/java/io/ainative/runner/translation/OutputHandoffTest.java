@@ -41,21 +41,23 @@ public class OutputHandoffTest {
     }
   }
 
-  @Test(timeout = 60_000)
-  public void aProducer_neverWaits_evenWhileTheTaskThreadIsStuckEmitting() throws Exception {
-    OutputHandoff handoff = handoff(1_000_000);
+  /**
+   * The task thread's first emission blocks (downstream buffers full) while the producer, the gRPC
+   * thread, puts {@code total - 1} more outputs; {@code whileStuck} runs before the task thread is
+   * let go. Returns what the task thread emitted, checking each output's PCollection.
+   */
+  private static List<Integer> emitWhileStuck(OutputHandoff handoff, int total, Runnable whileStuck) throws Exception {
     CountDownLatch emitting = new CountDownLatch(1);
     CountDownLatch downstreamFree = new CountDownLatch(1);
-    int total = 100_000;
-    handoff.put("out", WindowedValue.valueInGlobalWindow(0));
+    handoff.put("even", WindowedValue.valueInGlobalWindow(0));
     List<Integer> emitted = new ArrayList<>();
     CompletableFuture<Void> producerDone = new CompletableFuture<>();
-    // The task thread: its first emission blocks (downstream buffers full) until the producer is done.
     CompletableFuture<Void> task = CompletableFuture.runAsync(() -> {
       try {
         handoff.emitUntil(producerDone::isDone, (pc, v) -> {
           emitting.countDown();
           await(downstreamFree);
+          assertThat(pc, equalTo((Integer) v.getValue() % 2 == 0 ? "even" : "odd"));
           emitted.add((Integer) v.getValue());
         });
       } catch (InterruptedException e) {
@@ -63,20 +65,30 @@ public class OutputHandoffTest {
       }
     });
     emitting.await(10, TimeUnit.SECONDS);
-    // The gRPC thread: puts everything while the task thread cannot take anything.
     for (int i = 1; i < total; i++) {
       handoff.put(i % 2 == 0 ? "even" : "odd", WindowedValue.valueInGlobalWindow(i));
     }
-    assertThat(handoff.size(), equalTo(total - 1));
+    whileStuck.run();
     producerDone.complete(null);
     handoff.wake();
     downstreamFree.countDown();
     task.get(30, TimeUnit.SECONDS);
+    return emitted;
+  }
 
+  private static void assertInOrder(List<Integer> emitted, int total) {
     assertThat(emitted.size(), equalTo(total));
     for (int i = 0; i < total; i++) {
       assertThat(emitted.get(i), equalTo(i));
     }
+  }
+
+  @Test(timeout = 60_000)
+  public void aProducer_neverWaits_evenWhileTheTaskThreadIsStuckEmitting() throws Exception {
+    OutputHandoff handoff = handoff(1_000_000);
+    int total = 100_000;
+    List<Integer> emitted = emitWhileStuck(handoff, total, () -> assertThat(handoff.size(), equalTo(total - 1)));
+    assertInOrder(emitted, total);
   }
 
   @Test(timeout = 60_000)
@@ -98,41 +110,18 @@ public class OutputHandoffTest {
   @Test(timeout = 60_000)
   public void pastTheMemoryLimit_outputsSpillToDisk_andComeBackInOrder_thenTheFilesAreGone() throws Exception {
     OutputHandoff handoff = handoff(100);
-    CountDownLatch emitting = new CountDownLatch(1);
-    CountDownLatch downstreamFree = new CountDownLatch(1);
     int total = 50_000;
-    handoff.put("even", WindowedValue.valueInGlobalWindow(0));
-    List<Integer> emitted = new ArrayList<>();
-    CompletableFuture<Void> producerDone = new CompletableFuture<>();
-    CompletableFuture<Void> task = CompletableFuture.runAsync(() -> {
+    List<Integer> emitted = emitWhileStuck(handoff, total, () -> {
+      // the first output is being emitted; of the rest, 100 wait in memory and the others on disk
+      assertThat(handoff.size(), equalTo(total - 1));
+      assertThat(handoff.spilled(), equalTo((long) total - 1 - 100));
       try {
-        handoff.emitUntil(producerDone::isDone, (pc, v) -> {
-          emitting.countDown();
-          await(downstreamFree);
-          assertThat(pc, equalTo((Integer) v.getValue() % 2 == 0 ? "even" : "odd"));
-          emitted.add((Integer) v.getValue());
-        });
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
+        assertThat(spillFiles().size(), equalTo(1));
+      } catch (Exception e) {
+        throw new AssertionError(e);
       }
     });
-    emitting.await(10, TimeUnit.SECONDS);
-    for (int i = 1; i < total; i++) {
-      handoff.put(i % 2 == 0 ? "even" : "odd", WindowedValue.valueInGlobalWindow(i));
-    }
-    // the first output is being emitted; of the rest, 100 wait in memory and the others on disk
-    assertThat(handoff.size(), equalTo(total - 1));
-    assertThat(handoff.spilled(), equalTo((long) total - 1 - 100));
-    assertThat(spillFiles().size(), equalTo(1));
-    producerDone.complete(null);
-    handoff.wake();
-    downstreamFree.countDown();
-    task.get(30, TimeUnit.SECONDS);
-
-    assertThat(emitted.size(), equalTo(total));
-    for (int i = 0; i < total; i++) {
-      assertThat(emitted.get(i), equalTo(i));
-    }
+    assertInOrder(emitted, total);
     assertThat(spillFiles(), equalTo(List.of()));
   }
 
