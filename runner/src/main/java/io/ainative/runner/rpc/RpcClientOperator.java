@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * gRPC stream, and emits each element's result (or failure) with the element's timestamp, windows,
  * pane and key. Membership, routing, back-pressure, held watermarks, checkpointed elements, metric
  * reports and the end of input are {@link AbstractClientOperator}'s, shared with the client of
- * served stages; this class builds the requests (Arrow or coder-encoded model inputs), reads the
- * answers, keeps the time-outs and retries, and orders the output.
+ * served stages; {@link RequestCodec} builds the requests (Arrow or coder-encoded model inputs,
+ * large ones by reference) and reads the answers; this class keeps the time-outs and retries and
+ * orders the output.
  *
  * <p><b>Threading.</b> Everything runs on the task's mailbox thread: gRPC callbacks only enqueue
  * mails, so the operator's state needs no locks, and a checkpoint sees a consistent picture.
@@ -88,7 +89,6 @@ final class RpcClientOperator extends AbstractClientOperator<RpcClientOperator.R
   }
 
   @Override
-  @SuppressWarnings("unchecked")
   void openClient() {
     options = config.service.options();
     Offloader offloader;
