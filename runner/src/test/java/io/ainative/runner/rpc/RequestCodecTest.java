@@ -127,6 +127,21 @@ public class RequestCodecTest {
   }
 
   @Test
+  public void anInputTheStoreCannotTake_travelsInline() throws Exception {
+    RequestCodec codec = codec(WireEncoding.BEAM_CODER, 0);
+    // The client's namespace becomes a plain file: no object can be written under it.
+    java.nio.file.Path namespace = temp.getRoot().toPath().resolve("job-1-Classify-0");
+    org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.io.MoreFiles.deleteRecursively(namespace);
+    java.nio.file.Files.writeString(namespace, "not a directory");
+    Request r = request(codec, new byte[] {4, 4, 4});
+    InferRequest request = codec.request(r);
+    assertThat(request.getRefsCount(), equalTo(0));
+    assertThat(request.getElementsCount(), equalTo(1));
+    assertThat(CoderUtils.decodeFromByteArray(ByteArrayCoder.of(), request.getElements(0).toByteArray()), equalTo(new byte[] {4, 4, 4}));
+    assertThat(counters.get(RequestCodec.OFFLOADED_INPUTS), nullValue());
+  }
+
+  @Test
   public void arrowAnswer_givesEachElementItsOutputOrItsFailure_inOrder() throws Exception {
     RequestCodec codec = codec(WireEncoding.AUTO, 1 << 20);
     Request r = request(codec, new byte[] {1}, new byte[] {2}, new byte[] {3});
