@@ -14,6 +14,8 @@ class ReportingModelHandler(SklearnModelHandlerNumpy):
   kill_after=K: the first process to run its K-th batch writes its pid to WORK_DIR/killed and
   kills itself. slow_ms=T: the first process to run its second batch writes WORK_DIR/slowed and
   sleeps T ms in it. slow_each_ms=T: every batch takes T ms more (so a run outlasts a restart).
+  Each process writes its OPENBLAS_NUM_THREADS (or "unset") to WORK_DIR/loads/<pid> when it
+  loads the model, and one line per batch to WORK_DIR/batches/<pid>.
   """
 
   def __init__(self, model_uri, work_dir, kill_after, slow_ms=0, slow_each_ms=0):
@@ -28,11 +30,15 @@ class ReportingModelHandler(SklearnModelHandlerNumpy):
     loads = os.path.join(self._work_dir, "loads")
     os.makedirs(loads, exist_ok=True)
     with open(os.path.join(loads, str(os.getpid())), "w") as f:
-      f.write("loaded\n")
+      f.write(os.environ.get("OPENBLAS_NUM_THREADS", "unset") + "\n")
     return super().load_model()
 
   def run_inference(self, batch, model, inference_args=None):
     self._batches += 1
+    batches = os.path.join(self._work_dir, "batches")
+    os.makedirs(batches, exist_ok=True)
+    with open(os.path.join(batches, str(os.getpid())), "a") as f:
+      f.write("%d\n" % len(batch))
     if self._kill_after and self._batches == self._kill_after:
       if _first(os.path.join(self._work_dir, "killed")):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs one benchmark case in a fresh JVM (this JVM's flags and class path) and reads its result;
- * inside that JVM, tells its peak resident memory.
+ * Runs one benchmark case, or a server, in a fresh JVM (this JVM's flags and class path) and reads
+ * its result; inside that JVM, tells its peak resident memory.
  *
  * <p>The child prints one line {@code RESULT <fields...>}; its standard error goes to a temporary
  * file that is kept, and named, when it fails.
@@ -22,16 +22,8 @@ final class ChildJvm {
 
   /** Runs {@code main} with {@code args} in a new JVM; returns the fields of its last RESULT line. */
   static String[] run(Class<?> main, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    command.addAll(jvmArgs);
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(main.getName());
-    command.addAll(List.of(args));
     Path log = Files.createTempFile(main.getSimpleName() + "-", ".log");
-    Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
+    Process process = new ProcessBuilder(command(main.getName(), jvmArgs, args)).redirectError(log.toFile()).start();
     String last = null;
     try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line = out.readLine(); line != null; line = out.readLine()) {
@@ -46,6 +38,26 @@ final class ChildJvm {
     }
     Files.delete(log);
     return last.split(" ");
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} in a new JVM that runs until it is destroyed, its
+   * standard output and error going to {@code log}.
+   */
+  static Process start(String mainClass, Path log, String... args) throws IOException {
+    return new ProcessBuilder(command(mainClass, List.of(), args)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  private static List<String> command(String mainClass, List<String> jvmArgs, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(jvmArgs);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass);
+    command.addAll(List.of(args));
+    return command;
   }
 
   /** This process's peak resident memory so far (Linux {@code VmHWM}), in KiB; -1 where unknown. */

@@ -7,7 +7,7 @@ import java.util.TreeMap;
 /**
  * A served stage's settings, as its annotation carries them: {@code key=value} pairs separated by
  * {@code ;} (keys {@code instances}, {@code max_batch_size}, {@code max_batching_delay_ms}, {@code
- * timeout_ms}; each optional, a positive integer). Immutable.
+ * timeout_ms}, {@code threads}; each optional, a positive integer). Immutable.
  */
 final class ServedStageSettings implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -16,12 +16,14 @@ final class ServedStageSettings implements Serializable {
   private final int maxBatchSize;
   private final long maxBatchingDelayMillis;
   private final long timeoutMillis;
+  private final int threads;
 
-  private ServedStageSettings(int instances, int maxBatchSize, long maxBatchingDelayMillis, long timeoutMillis) {
+  private ServedStageSettings(int instances, int maxBatchSize, long maxBatchingDelayMillis, long timeoutMillis, int threads) {
     this.instances = instances;
     this.maxBatchSize = maxBatchSize;
     this.maxBatchingDelayMillis = maxBatchingDelayMillis;
     this.timeoutMillis = timeoutMillis;
+    this.threads = threads;
   }
 
   /**
@@ -30,7 +32,7 @@ final class ServedStageSettings implements Serializable {
    *     is not a positive integer
    */
   static ServedStageSettings parse(String step, String text) {
-    Map<String, Long> values = new TreeMap<>(Map.of("instances", 1L, "max_batch_size", 64L, "max_batching_delay_ms", 50L, "timeout_ms", 120_000L));
+    Map<String, Long> values = new TreeMap<>(Map.of("instances", 1L, "max_batch_size", 64L, "max_batching_delay_ms", 50L, "timeout_ms", 120_000L, "threads", 1L));
     for (String pair : text.split(";")) {
       if (pair.isBlank()) {
         continue;
@@ -55,7 +57,8 @@ final class ServedStageSettings implements Serializable {
         Math.toIntExact(values.get("instances")),
         Math.toIntExact(values.get("max_batch_size")),
         values.get("max_batching_delay_ms"),
-        values.get("timeout_ms"));
+        values.get("timeout_ms"),
+        Math.toIntExact(values.get("threads")));
   }
 
   /** Service instances: Flink tasks, each with its own SDK worker. */
@@ -78,9 +81,14 @@ final class ServedStageSettings implements Serializable {
     return timeoutMillis;
   }
 
+  /** Threads the numeric libraries of each instance's worker process may use (see {@link WorkerThreads}). */
+  int threads() {
+    return threads;
+  }
+
   @Override
   public String toString() {
     return "instances=" + instances + ";max_batch_size=" + maxBatchSize + ";max_batching_delay_ms=" + maxBatchingDelayMillis
-        + ";timeout_ms=" + timeoutMillis;
+        + ";timeout_ms=" + timeoutMillis + ";threads=" + threads;
   }
 }

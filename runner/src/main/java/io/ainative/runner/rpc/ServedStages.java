@@ -330,6 +330,7 @@ public final class ServedStages {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("Served stage '" + name + "': unreadable stage payload", e);
     }
+    stage = WorkerThreads.limit(stage, settings.threads());
     String outputId = served.getOutputsMap().values().iterator().next();
     Coder<WindowedValue<Object>> inputWire = PipelineTranslatorUtils.instantiateCoder(stage.getInput(), components);
     Coder<WindowedValue<Object>> outputWire = PipelineTranslatorUtils.instantiateCoder(outputId, components);

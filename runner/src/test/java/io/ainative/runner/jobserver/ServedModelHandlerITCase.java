@@ -115,6 +115,9 @@ public class ServedModelHandlerITCase {
     assertThat("no worker was replaced", loads().size(), equalTo(2));
     assertThat("the stalled batch was tried again", run.metric("retried_requests"), equalTo(1L));
     assertThat("the late answer was not taken", run.metric("answered_elements"), equalTo(1500L));
+    assertThat("each request reached the model as one batch (the stalled one twice)",
+        modelBatches(), equalTo(run.metric("answered_requests") + run.metric("retried_requests")));
+    assertThat("each instance's worker started with one BLAS thread", workerThreads(), equalTo(Set.of("1")));
   }
 
   @Test
@@ -233,6 +236,29 @@ public class ServedModelHandlerITCase {
   }
 
   /** The pids of the processes that loaded the model. */
+  /** How many batches the model ran, in all processes. */
+  private long modelBatches() throws IOException {
+    Path dir = work.resolve("batches");
+    long batches = 0;
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.collect(Collectors.toList())) {
+        batches += Files.readAllLines(file).size();
+      }
+    }
+    return batches;
+  }
+
+  /** The OPENBLAS_NUM_THREADS values the processes that loaded the model had. */
+  private Set<String> workerThreads() throws IOException {
+    try (Stream<Path> files = Files.list(work.resolve("loads"))) {
+      Set<String> values = new java.util.TreeSet<>();
+      for (Path file : files.collect(Collectors.toList())) {
+        values.add(Files.readString(file).trim());
+      }
+      return values;
+    }
+  }
+
   private Set<String> loads() throws IOException {
     Path dir = work.resolve("loads");
     if (!Files.isDirectory(dir)) {
