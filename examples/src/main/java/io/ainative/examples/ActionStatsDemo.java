@@ -1,6 +1,6 @@
 package io.ainative.examples;
 
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import io.ainative.harness.testing.ShapeImageFiles;
 import io.ainative.harness.testing.ShapesClassifier;
 import io.ainative.multimodal.coders.ImageCoder;
 import io.ainative.multimodal.types.Image;
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceMetrics;
 import io.ainative.transforms.InferenceResult;

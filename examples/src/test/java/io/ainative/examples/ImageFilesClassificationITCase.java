@@ -9,7 +9,7 @@ import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import io.ainative.harness.testing.ShapeImageFiles;
 import io.ainative.harness.testing.ShapesClassifier;
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.TestAiNativeFlinkRunner;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceMetrics;

@@ -7,7 +7,7 @@ import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.ShapeImages;
 import io.ainative.harness.testing.ShapesClassifier;
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.TestAiNativeFlinkRunner;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceMetrics;

@@ -3,6 +3,7 @@ package io.ainative.runner;
 import io.ainative.runner.internal.FlinkEnvironmentFactory;
 import io.ainative.runner.internal.JobLauncher;
 import io.ainative.runner.internal.MetricsPushing;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import java.util.UUID;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
@@ -150,9 +151,9 @@ public class AiNativeFlinkRunner extends PipelineRunner<AiNativePipelineResult> 
       throw new IllegalStateException("Submitting job " + jobName + " to Flink failed: " + e.getMessage(), e);
     }
     LOG.info("Submitted job {} as Flink job {} to {}", jobName, client.getJobID(), options.getFlinkMaster());
-    AiNativePipelineResult result = new AiNativePipelineResult(client, io.ainative.runner.rpc.RpcServices.serviceClients(proto));
+    AiNativePipelineResult result = new AiNativePipelineResult(client, io.ainative.runner.translation.service.RpcServices.serviceClients(proto));
     if (metricsPushing != null) {
-      metricsPushing.start(result);
+      metricsPushing.start(result, result.getJobId(), result.ended());
     }
     return result;
   }

@@ -1,7 +1,9 @@
 package io.ainative.runner;
 
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import java.util.List;
 import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsRegistrar;
 import org.apache.beam.sdk.runners.PipelineRunnerRegistrar;
@@ -10,6 +12,7 @@ import org.apache.beam.sdk.runners.PipelineRunnerRegistrar;
  * Makes {@code --runner=AiNativeFlinkRunner} (and {@code TestAiNativeFlinkRunner}) and the
  * runner's options known to {@code PipelineOptionsFactory}; listed in {@code META-INF/services}.
  */
+@Internal
 public final class AiNativeFlinkRunnerRegistrar {
 
   private AiNativeFlinkRunnerRegistrar() {}

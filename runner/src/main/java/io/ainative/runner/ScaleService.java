@@ -1,7 +1,8 @@
 package io.ainative.runner;
 
 import io.ainative.runner.internal.FlinkMaster;
-import io.ainative.runner.rpc.ServiceControl;
+import io.ainative.runner.service.ServiceStatus;
+import io.ainative.runner.service.discovery.ServiceControl;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;

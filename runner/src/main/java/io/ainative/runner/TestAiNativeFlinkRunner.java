@@ -1,5 +1,6 @@
 package io.ainative.runner;
 
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineRunner;
 import org.apache.beam.sdk.options.PipelineOptions;

@@ -3,6 +3,7 @@ package io.ainative.runner;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.NoSuchElementException;

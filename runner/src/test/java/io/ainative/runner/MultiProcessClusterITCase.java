@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.testing.FlinkStandaloneCluster;
 import io.ainative.runner.testing.FlinkStandaloneClusterResource;
 import java.util.List;

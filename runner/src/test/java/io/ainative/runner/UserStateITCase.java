@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.is;
 
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

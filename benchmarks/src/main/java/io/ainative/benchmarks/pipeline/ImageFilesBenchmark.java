@@ -3,7 +3,7 @@ package io.ainative.benchmarks.pipeline;
 import io.ainative.harness.testing.ShapeImageFiles;
 import io.ainative.harness.testing.ShapesClassifier;
 import io.ainative.multimodal.types.Image;
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceResult;

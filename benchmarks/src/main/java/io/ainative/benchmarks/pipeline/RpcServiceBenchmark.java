@@ -5,7 +5,7 @@ import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.IdentityModel;
 import io.ainative.harness.testing.ShapeImages;
 import io.ainative.harness.testing.ShapesClassifier;
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import io.ainative.transforms.InferenceResult;
 import io.ainative.transforms.ModelSpec;

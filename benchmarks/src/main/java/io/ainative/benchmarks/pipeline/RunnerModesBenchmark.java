@@ -1,6 +1,6 @@
 package io.ainative.benchmarks.pipeline;
 
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import java.io.IOException;
 import java.nio.file.Path;

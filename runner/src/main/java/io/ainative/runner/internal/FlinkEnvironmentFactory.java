@@ -1,6 +1,6 @@
 package io.ainative.runner.internal;
 
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.util.construction.resources.PipelineResources;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -40,6 +41,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * environment gives it exactly {@code parallelism} slots, and a service vertex in its own
  * slot-sharing group would then never be scheduled.
  */
+@Internal
 public final class FlinkEnvironmentFactory {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FlinkEnvironmentFactory.class);
 

@@ -2,12 +2,14 @@ package io.ainative.runner.internal;
 
 import java.util.Locale;
 import java.util.Objects;
+import org.apache.beam.sdk.annotations.Internal;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The parsed value of {@code --flinkMaster}: the embedded MiniCluster, the {@code flink run}
  * context, or the REST endpoint of a Flink cluster.
  */
+@Internal
 public final class FlinkMaster {
 
   /** Where the job goes. */

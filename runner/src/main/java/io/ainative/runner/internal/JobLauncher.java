@@ -1,13 +1,14 @@
 package io.ainative.runner.internal;
 
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.translation.NativeTranslators;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
-import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator;
 import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.StreamingTranslationContext;
+import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
+import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.util.construction.graph.GreedyPipelineFuser;
 import org.apache.beam.sdk.util.construction.graph.ProtoOverrides;
@@ -22,6 +23,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <p>Runs on the caller's thread and blocks until Flink accepted the job (not until it ends).
  */
+@Internal
 public final class JobLauncher {
 
   private final FlinkStreamingPortablePipelineTranslator translator;
@@ -45,7 +47,7 @@ public final class JobLauncher {
     RunnerApi.Pipeline fused;
     try {
       // Served stages leave the data DAG first: their contents must not be fused with it.
-      RunnerApi.Pipeline served = io.ainative.runner.rpc.ServedStages.rewrite(pipeline);
+      RunnerApi.Pipeline served = io.ainative.runner.translation.service.ServedStages.rewrite(pipeline);
       RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(served);
       // Expand splittable ParDos so bundles can be sized and split.
       RunnerApi.Pipeline sdfExpanded =
@@ -94,7 +96,7 @@ public final class JobLauncher {
     // Each task an inference service reserves takes a slot of its own (its own slot-sharing
     // group), parked or not; so does each served-stage instance.
     int serviceSlots =
-        io.ainative.runner.rpc.RpcServices.slotsNeeded(fused, options) + io.ainative.runner.rpc.ServedStages.slotsNeeded(fused);
+        io.ainative.runner.translation.service.RpcServices.slotsNeeded(fused, options) + io.ainative.runner.translation.service.ServedStages.slotsNeeded(fused);
     StreamExecutionEnvironment env = FlinkEnvironmentFactory.create(options, master, extraLocalSlots + serviceSlots);
     StreamingTranslationContext context = translator.createTranslationContext(jobInfo, options, env);
     translator.translate(context, fused);

@@ -1,10 +1,11 @@
 package io.ainative.runner.internal;
 
-import io.ainative.runner.AiNativePipelineResult;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.runners.core.metrics.NoOpMetricsSink;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricsOptions;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * {@code --metricsPushPeriod} seconds, and once more when the job has ended, so the sink always
  * sees the final values.
  *
- * <p>What is pushed is {@link AiNativePipelineResult#metrics()}: attempted values keyed by the
+ * <p>What is pushed is {@link PipelineResult#metrics()}: attempted values keyed by the
  * user's step and metric names, as a query on the result would see them. (Beam's own {@code
  * MetricsPusher} pushes the accumulator as it is, keyed by fused stage, where a query for the
  * user's step name finds nothing.) A failing sink is logged and retried at the next period; it
@@ -61,28 +62,26 @@ public final class MetricsPushing {
   }
 
   /**
-   * Pushes the metrics of {@code result} every period, and once after the job's end. The pushing
-   * thread is a daemon and stops with that last push.
+   * Pushes the metrics of {@code result} (Flink job {@code jobId}) every period, and once after
+   * {@code ended} completes. The pushing thread is a daemon and stops with that last push.
    */
-  public void start(AiNativePipelineResult result) {
+  public void start(PipelineResult result, Object jobId, CompletionStage<Void> ended) {
     ScheduledExecutorService scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "ainative-metrics-pusher-" + result.getJobId());
+              Thread t = new Thread(r, "ainative-metrics-pusher-" + jobId);
               t.setDaemon(true);
               return t;
             });
-    scheduler.scheduleAtFixedRate(() -> push(sink, result), periodSeconds, periodSeconds, TimeUnit.SECONDS);
-    result
-        .ended()
-        .thenRun(
-            () -> {
-              scheduler.shutdownNow();
-              push(sink, result);
-            });
+    scheduler.scheduleAtFixedRate(() -> push(sink, result, jobId), periodSeconds, periodSeconds, TimeUnit.SECONDS);
+    ended.thenRun(
+        () -> {
+          scheduler.shutdownNow();
+          push(sink, result, jobId);
+        });
   }
 
-  private static void push(MetricsSink sink, AiNativePipelineResult result) {
+  private static void push(MetricsSink sink, PipelineResult result, Object jobId) {
     try {
       MetricQueryResults metrics = result.metrics().allMetrics();
       if (metrics.getCounters().iterator().hasNext()
@@ -92,7 +91,7 @@ public final class MetricsPushing {
         sink.writeMetrics(metrics);
       }
     } catch (Exception e) {
-      LOG.warn("Pushing the metrics of Flink job {} to {} failed; trying again at the next period", result.getJobId(), sink.getClass().getName(), e);
+      LOG.warn("Pushing the metrics of Flink job {} to {} failed; trying again at the next period", jobId, sink.getClass().getName(), e);
     }
   }
 }

@@ -10,6 +10,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import org.apache.beam.fn.harness.PTransformRunnerFactory;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.util.construction.BeamUrns;
 import org.apache.beam.sdk.util.construction.Environments;
 import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
@@ -24,6 +25,7 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBu
  * a primitive: {@link #checkLeaves} before fusion (what implements each leaf) and {@link
  * #checkNothingDropped} after it (every leaf is in a stage or is a runner transform).
  */
+@Internal
 public final class SupportedTransforms {
 
   // The embedded environment's URN is the bare type name (Beam keeps it non-public, for in-process use).

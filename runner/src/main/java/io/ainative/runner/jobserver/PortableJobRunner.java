@@ -1,6 +1,6 @@
 package io.ainative.runner.jobserver;
 
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativePipelineResult;
 import io.ainative.runner.internal.FlinkEnvironmentFactory;
 import io.ainative.runner.internal.JobLauncher;
@@ -36,7 +36,7 @@ final class PortableJobRunner implements PortablePipelineRunner {
     MetricsPushing metricsPushing = MetricsPushing.forOptions(options.as(MetricsOptions.class));
     AiNativePipelineResult result = new AiNativePipelineResult(new JobLauncher().submit(pipeline, jobInfo, options));
     if (metricsPushing != null) {
-      metricsPushing.start(result);
+      metricsPushing.start(result, result.getJobId(), result.ended());
     }
     // Returns DONE or CANCELLED, throws for FAILED; null only when interrupted.
     PipelineResult.State state;

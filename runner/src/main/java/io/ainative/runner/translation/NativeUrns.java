@@ -33,9 +33,9 @@ public final class NativeUrns {
    * An SDK's composite marked for a service ({@code ainative_beam.Served} in Python), run by
    * RpcOperators that host the SDK's worker ({@link ServedStageTranslator}). The runner makes it a
    * leaf whose payload is the executable stage of the composite's contents before fusion; see
-   * {@code io.ainative.runner.rpc.ServedStages}.
+   * {@code io.ainative.runner.translation.service.ServedStages}.
    */
-  public static final String SERVED_STAGE = io.ainative.runner.rpc.ServedStages.URN;
+  public static final String SERVED_STAGE = io.ainative.runner.translation.service.ServedStages.URN;
 
   /**
    * A TestStream, translated by the runner's own {@link TestStreamTranslator} instead of Beam's,

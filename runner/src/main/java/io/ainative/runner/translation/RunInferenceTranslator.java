@@ -1,6 +1,6 @@
 package io.ainative.runner.translation;
 
-import io.ainative.runner.rpc.RpcServices;
+import io.ainative.runner.translation.service.RpcServices;
 import io.ainative.transforms.RunInferencePayload;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.PTransformTranslator;

@@ -1,6 +1,6 @@
 package io.ainative.runner.translation;
 
-import io.ainative.runner.rpc.ServedStages;
+import io.ainative.runner.translation.service.ServedStages;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.PTransformTranslator;
 import org.apache.beam.runners.flink.FlinkStreamingPortablePipelineTranslator.StreamingTranslationContext;

@@ -4,7 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 
-import io.ainative.runner.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.AiNativeFlinkRunner;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
