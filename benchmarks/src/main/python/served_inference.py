@@ -1,7 +1,7 @@
 """One Beam Python RunInference pipeline, timed, for PythonServedBenchmark.
 
 Usage: python served_inference.py JOB_ENDPOINT WORK_DIR N MODE [--instances=I] [--max_batch_size=B]
-       [--parallelism=P]
+       [--parallelism=P] [--sdk_worker_parallelism=W]
        [--environment_type=T --environment_config=C]        (default: LOOPBACK)
 
 N keyed numpy vectors of 64 floats go through Beam's RunInference with a scikit-learn MLP
@@ -45,7 +45,7 @@ def shard(index, n, shards):
 
 def example(key, dimension):
   import numpy
-  return key, numpy.random.default_rng(key).standard_normal(dimension)
+  return key, numpy.full(dimension, (key % 1000) / 1000.0)
 
 
 def main(argv):
@@ -57,6 +57,7 @@ def main(argv):
   batch = int(flags.get("max_batch_size", "64"))
   parallelism = flags.get("parallelism", "2")
   environment = [a for a in argv[5:] if a.startswith("--environment_")] or ["--environment_type=LOOPBACK"]
+  environment += [a for a in argv[5:] if a.startswith("--sdk_worker_parallelism=")]
 
   model_path = os.path.join(work_dir, "mlp.pkl")
   make_model(model_path)

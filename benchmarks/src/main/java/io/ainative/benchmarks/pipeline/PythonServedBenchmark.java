@@ -27,8 +27,9 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * whole job, from submission until it is done.
  *
  * <p>Run from the repository root: {@code bin/bench pipeline.PythonServedBenchmark [elements]
- * [environments]}, environments a comma-separated subset of {@code PROCESS,LOOPBACK} (default
- * both). The Python is {@code -Dainative.python}, else {@code $AINATIVE_PYTHON}, else {@code
+ * [environments]}, environments a comma-separated list of {@code PROCESS}, {@code PROCESS-W} (with
+ * {@code --sdk_worker_parallelism=W}: W worker processes for the pipeline's own stages) and {@code
+ * LOOPBACK} (default {@code PROCESS,PROCESS-2,LOOPBACK}). The Python is {@code -Dainative.python}, else {@code $AINATIVE_PYTHON}, else {@code
  * .venv/bin/python} (made by {@code bin/test}, with apache-beam and scikit-learn).
  */
 public final class PythonServedBenchmark {
@@ -40,7 +41,7 @@ public final class PythonServedBenchmark {
 
   public static void main(String[] args) throws Exception {
     long elements = args.length > 0 ? Long.parseLong(args[0]) : 200_000L;
-    List<String> environments = List.of(args.length > 1 ? args[1].split(",") : new String[] {"PROCESS", "LOOPBACK"});
+    List<String> environments = List.of(args.length > 1 ? args[1].split(",") : new String[] {"PROCESS", "PROCESS-2", "LOOPBACK"});
     Path root = Path.of("").toAbsolutePath();
     Path script = root.resolve("benchmarks/src/main/python/served_inference.py");
     if (!Files.isRegularFile(script)) {
@@ -91,10 +92,14 @@ public final class PythonServedBenchmark {
   private static double runJob(
       String python, Path root, Path script, Path work, int port, long elements, String mode, String environment)
       throws IOException, InterruptedException {
+    String type = environment.contains("-") ? environment.substring(0, environment.indexOf('-')) : environment;
     List<String> command = new ArrayList<>(List.of(
         python, script.toString(), "localhost:" + port, work.toString(), Long.toString(elements), mode,
-        "--instances=" + INSTANCES, "--environment_type=" + environment));
-    if (environment.equals("PROCESS")) {
+        "--instances=" + INSTANCES, "--environment_type=" + type));
+    if (!type.equals(environment)) {
+      command.add("--sdk_worker_parallelism=" + environment.substring(environment.indexOf('-') + 1));
+    }
+    if (type.equals("PROCESS")) {
       command.add(String.format(Locale.ROOT, "--environment_config={\"command\": \"%s\", \"env\": {\"AINATIVE_PYTHON\": \"%s\"}}",
           root.resolve("python/bin/ainative-python-worker"), python));
     }
