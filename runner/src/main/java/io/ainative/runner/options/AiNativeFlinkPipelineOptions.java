@@ -86,6 +86,15 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceObjectStore(String value);
 
   @Description(
+      "The largest request, in bytes, an inference service instance (RunInference or served stage)"
+          + " accepts: a larger one is refused with RESOURCE_EXHAUSTED before it is read. Large"
+          + " inputs travel by reference instead (--inferenceObjectStore).")
+  @Default.Integer(256 << 20)
+  int getInferenceMaxMessageBytes();
+
+  void setInferenceMaxMessageBytes(int value);
+
+  @Description(
       "Inference inputs whose encoding is larger than this many bytes travel by reference through"
           + " --inferenceObjectStore instead of inside requests (images, tensors, byte arrays, and"
           + " any input a client sends coder-encoded).")

@@ -31,6 +31,11 @@ public final class ServiceSpec implements Serializable {
   private final int intraOpThreads;
   /** Where elements that travel by reference lie; null when none do. */
   private @Nullable RequestObjectStore objectStore;
+  /** The largest request an instance accepts. */
+  private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+
+  /** The default of {@code --inferenceMaxMessageBytes}. */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 256 << 20;
 
   /** A service that cannot scale beyond its instances, with the default drain bound (30 s). */
   public ServiceSpec(
@@ -92,10 +97,37 @@ public final class ServiceSpec implements Serializable {
 
   /** This service, reading the elements its clients send by reference from {@code store}. */
   public ServiceSpec withObjectStore(@Nullable RequestObjectStore store) {
-    ServiceSpec copy =
-        new ServiceSpec(serviceId, model, inputCoder, outputCoder, options, execution, clients, maxInstances, drainTimeoutMillis, intraOpThreads);
+    ServiceSpec copy = copy();
     copy.objectStore = store;
     return copy;
+  }
+
+  /**
+   * This service, whose instances refuse a request larger than {@code bytes} ({@code
+   * RESOURCE_EXHAUSTED}, naming the limit) without reading it.
+   *
+   * @throws IllegalArgumentException unless {@code bytes} is positive
+   */
+  public ServiceSpec withMaxMessageBytes(int bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException(serviceId + ": the largest request must be at least 1 byte, was " + bytes);
+    }
+    ServiceSpec copy = copy();
+    copy.maxMessageBytes = bytes;
+    return copy;
+  }
+
+  private ServiceSpec copy() {
+    ServiceSpec copy =
+        new ServiceSpec(serviceId, model, inputCoder, outputCoder, options, execution, clients, maxInstances, drainTimeoutMillis, intraOpThreads);
+    copy.objectStore = objectStore;
+    copy.maxMessageBytes = maxMessageBytes;
+    return copy;
+  }
+
+  /** The largest request (bytes) an instance accepts. */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
   }
 
   /** Where elements that travel by reference lie, or null when none do. */

@@ -46,7 +46,8 @@ public final class StageSpec implements StageServer.Stage, Serializable {
       RunnerApi.ExecutableStagePayload stage,
       JobInfo jobInfo,
       Coder<WindowedValue<Object>> inputWire,
-      Coder<WindowedValue<Object>> outputWire) {
+      Coder<WindowedValue<Object>> outputWire,
+      int maxMessageBytes) {
     this.stepName = Objects.requireNonNull(stepName, "stepName");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.stagePayload = stage.toByteArray();
@@ -71,7 +72,8 @@ public final class StageSpec implements StageServer.Stage, Serializable {
             // Served stages do not scale yet: they reserve exactly their instances.
             settings.instances(),
             DRAIN_MILLIS,
-            0);
+            0)
+        .withMaxMessageBytes(maxMessageBytes);
   }
 
   private static ModelSpec<Object, Object> stageAsModel(String stepName) {

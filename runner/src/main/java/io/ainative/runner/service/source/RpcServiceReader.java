@@ -77,7 +77,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
       wakeUp();
       return;
     }
-    ServiceInstance instance = ServiceInstance.start(spec, context.getIndexOfSubtask());
+    ServiceInstance instance = ServiceInstance.start(spec, context.getIndexOfSubtask(), advertisedHost());
     active = instance;
     announced = false;
     instance.ready().whenComplete((ok, error) -> wakeUp());

@@ -15,9 +15,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -79,12 +77,12 @@ public final class ServiceInstance {
   }
 
   /**
-   * Starts the gRPC server on a free port and the model's load behind it.
+   * Starts the gRPC server on a free port of {@code host} and the model's load behind it.
    *
    * @throws IllegalStateException when the server cannot bind a port, naming the service and subtask
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static ServiceInstance start(ServiceSpec spec, int subtask) {
+  static ServiceInstance start(ServiceSpec spec, int subtask, String host) {
     InferenceServer.Config config = serverConfig(spec);
     InferenceServer<?, ?> service =
         InferenceServer.loading((ModelSpec) spec.model(), (Coder) spec.inputCoder(), (Coder) spec.outputCoder(), config);
@@ -94,25 +92,20 @@ public final class ServiceInstance {
     Server server;
     Server local;
     try {
-      server =
-          NettyServerBuilder.forAddress(new InetSocketAddress(0))
-              .addService(counted)
-              .maxInboundMessageSize(Integer.MAX_VALUE)
-              .build()
-              .start();
+      server = ServiceEndpoint.start(host, counted, spec.maxMessageBytes());
     } catch (IOException e) {
       freeInBackground(service, () -> {});
-      throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its gRPC server", e);
+      throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its gRPC server on " + host, e);
     }
     try {
-      local = InProcessServerBuilder.forName(localName).addService(counted).maxInboundMessageSize(Integer.MAX_VALUE).build().start();
+      local = InProcessServerBuilder.forName(localName).addService(counted).maxInboundMessageSize(spec.maxMessageBytes()).build().start();
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       freeInBackground(service, () -> {});
       throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its in-process gRPC server", e);
     }
     LocalEndpoints.serving(localName);
-    LOG.info("{}: subtask {} serves on port {} (and in process as {}), loading the model", spec, subtask, server.getPort(), localName);
+    LOG.info("{}: subtask {} serves on {}:{} (and in process as {}), loading the model", spec, subtask, host, server.getPort(), localName);
     return new ServiceInstance(spec, subtask, service, server, local, localName, requests);
   }
 

@@ -4,9 +4,7 @@ import io.ainative.harness.stage.StageServer;
 import io.ainative.runner.service.discovery.ServiceEvents;
 import io.ainative.runner.service.discovery.StageSpec;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,16 +47,12 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
     StageServer s = new StageServer(spec, "instance " + context.getIndexOfSubtask());
     stage = s;
     try {
-      server =
-          NettyServerBuilder.forAddress(new InetSocketAddress(0))
-              .addService(s.definition())
-              .maxInboundMessageSize(Integer.MAX_VALUE)
-              .build()
-              .start();
+      server = ServiceEndpoint.start(advertisedHost(), s.definition(), spec.service().maxMessageBytes());
     } catch (IOException e) {
-      throw new IllegalStateException(spec + ": subtask " + context.getIndexOfSubtask() + " could not start its gRPC server", e);
+      throw new IllegalStateException(
+          spec + ": subtask " + context.getIndexOfSubtask() + " could not start its gRPC server on " + advertisedHost(), e);
     }
-    LOG.info("{}: subtask {} serves on port {}, starting the SDK environment", spec, context.getIndexOfSubtask(), server.getPort());
+    LOG.info("{}: subtask {} serves on {}:{}, starting the SDK environment", spec, context.getIndexOfSubtask(), advertisedHost(), server.getPort());
     s.start();
     s.ready().whenComplete((ok, error) -> wakeUp());
     s.broken().whenComplete((ok, error) -> wakeUp());

@@ -114,6 +114,19 @@ public final class RpcServices {
    * embedded cluster (every task shares this machine's files), and none elsewhere. One namespace
    * prefix per job submission, from the job name and the options' id.
    */
+  /**
+   * {@code --inferenceMaxMessageBytes}.
+   *
+   * @throws IllegalArgumentException naming the option unless it is positive
+   */
+  static int maxMessageBytes(PipelineOptions pipelineOptions) {
+    int bytes = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceMaxMessageBytes();
+    if (bytes < 1) {
+      throw new IllegalArgumentException("Invalid --inferenceMaxMessageBytes=" + bytes + ": use a positive number of bytes");
+    }
+    return bytes;
+  }
+
   static @Nullable RequestObjectStore objectStore(PipelineOptions pipelineOptions, StreamExecutionEnvironment env) {
     AiNativeFlinkPipelineOptions o = pipelineOptions.as(AiNativeFlinkPipelineOptions.class);
     if (o.getInferenceOffloadThresholdBytes() < 0) {
@@ -205,7 +218,8 @@ public final class RpcServices {
                 maxInstances(name, options, pipelineOptions),
                 drainTimeoutMillis(pipelineOptions),
                 intraOpThreads(pipelineOptions))
-            .withObjectStore(objectStore);
+            .withObjectStore(objectStore)
+            .withMaxMessageBytes(maxMessageBytes(pipelineOptions));
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;

@@ -1,0 +1,140 @@
+package io.ainative.runner.service.source;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.google.protobuf.ByteString;
+import io.ainative.harness.grpc.InferRequest;
+import io.ainative.harness.grpc.InferResponse;
+import io.ainative.harness.grpc.InferenceServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.util.Collections;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.After;
+import org.junit.Assume;
+import org.junit.Test;
+
+/** Where an instance's gRPC server listens, and what it refuses, with a real server and channel. */
+public class ServiceEndpointTest {
+  private static final int LIMIT = 4096;
+
+  /** Answers each request with its id: the service side of the instance, at the edge. */
+  private static final class Echo extends InferenceServiceGrpc.InferenceServiceImplBase {
+    @Override
+    public StreamObserver<InferRequest> infer(StreamObserver<InferResponse> responses) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(InferRequest request) {
+          responses.onNext(InferResponse.newBuilder().setRequestId(request.getRequestId()).build());
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          responses.onCompleted();
+        }
+      };
+    }
+  }
+
+  private Server server;
+  private ManagedChannel channel;
+
+  @After
+  public void stop() throws InterruptedException {
+    if (channel != null) {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+    if (server != null) {
+      server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  public void listensOnTheGivenAddressOnly() throws Exception {
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT);
+
+    InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
+    assertThat(bound.getAddress().getHostAddress(), equalTo("127.0.0.1"));
+    Optional<InetAddress> other = nonLoopbackAddress();
+    Assume.assumeTrue("this machine has a non-loopback IPv4 address to try", other.isPresent());
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(other.get(), server.getPort()), 2000);
+      throw new AssertionError("the instance accepted a connection on " + other.get() + ", not the address it was given");
+    } catch (IOException refused) {
+      // nothing listens there
+    }
+  }
+
+  @Test
+  public void aRequestAboveTheLimit_isRefusedResourceExhausted_andTheNextStreamIsServed() throws Exception {
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT);
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+
+    Throwable refused = call(request(1, LIMIT + 1)).handle((ok, error) -> error).get(30, TimeUnit.SECONDS);
+
+    assertThat(String.valueOf(refused), Status.fromThrowable(refused).getCode(), equalTo(Status.Code.RESOURCE_EXHAUSTED));
+    assertThat(Status.fromThrowable(refused).getDescription(), containsString(Integer.toString(LIMIT)));
+    assertThat(call(request(2, LIMIT / 2)).get(30, TimeUnit.SECONDS).getRequestId(), equalTo(2L));
+  }
+
+  private static InferRequest request(long id, int elementBytes) {
+    return InferRequest.newBuilder().setRequestId(id).addElements(ByteString.copyFrom(new byte[elementBytes])).build();
+  }
+
+  /** Sends {@code request} on a stream of its own; completes with the answer or the stream's error. */
+  private CompletableFuture<InferResponse> call(InferRequest request) {
+    CompletableFuture<InferResponse> answer = new CompletableFuture<>();
+    StreamObserver<InferRequest> requests =
+        InferenceServiceGrpc.newStub(channel)
+            .infer(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(InferResponse response) {
+                    answer.complete(response);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    answer.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    answer.completeExceptionally(new IllegalStateException("the stream ended without an answer"));
+                  }
+                });
+    requests.onNext(request);
+    answer.whenComplete((r, e) -> requests.onCompleted());
+    return answer;
+  }
+
+  private static Optional<InetAddress> nonLoopbackAddress() throws IOException {
+    for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (!nic.isUp() || nic.isLoopback()) {
+        continue;
+      }
+      for (InetAddress address : Collections.list(nic.getInetAddresses())) {
+        if (address instanceof Inet4Address && !address.isLoopbackAddress()) {
+          return Optional.of(address);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+}
