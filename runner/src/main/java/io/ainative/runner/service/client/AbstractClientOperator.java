@@ -109,7 +109,7 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
   private transient MailboxExecutor anyMail;
   /** Requests that found no routable instance, oldest first. */
   transient ArrayDeque<R> waiting;
-  private transient ArrayDeque<HeldWatermark> heldWatermarks;
+  private transient HeldWatermarks heldWatermarks;
   private transient InstancePool<I> instances;
   private transient boolean tickScheduled;
   private transient boolean closing;
@@ -215,7 +215,7 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     super.open();
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     waiting = new ArrayDeque<>();
-    heldWatermarks = new ArrayDeque<>();
+    heldWatermarks = new HeldWatermarks();
     instances = new InstancePool<>(this::connect, inProcessTransport(), log, description);
     metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
     if (metricsAccumulator == null) {
@@ -263,20 +263,12 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
       output.emitWatermark(mark);
       return;
     }
-    long boundary = watermarkBoundary();
-    HeldWatermark last = heldWatermarks.peekLast();
-    if (last != null && last.boundary == boundary) {
-      heldWatermarks.pollLast(); // nothing arrived between the two: the newer one says it all
-    }
-    heldWatermarks.addLast(new HeldWatermark(boundary, mark));
+    heldWatermarks.hold(watermarkBoundary(), mark);
   }
 
   /** Emits the held watermarks that everything before them has caught up with. */
   final void releaseWatermarks() {
-    long oldest = oldestUnfinished();
-    while (!heldWatermarks.isEmpty() && heldWatermarks.peekFirst().boundary <= oldest) {
-      output.emitWatermark(heldWatermarks.pollFirst().mark);
-    }
+    heldWatermarks.release(oldestUnfinished(), output::emitWatermark);
   }
 
   @Override
@@ -492,18 +484,5 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     metricsDelta = new MetricsContainerStepMap();
     stepMetrics = metricsDelta.getContainer(stepName);
     metricsReportedNanos = System.nanoTime();
-  }
-
-  // ---------------------------------------------------------------- types
-
-  private static final class HeldWatermark {
-    /** Released once everything before this position is finished. */
-    final long boundary;
-    final Watermark mark;
-
-    HeldWatermark(long boundary, Watermark mark) {
-      this.boundary = boundary;
-      this.mark = mark;
-    }
   }
 }

@@ -16,13 +16,8 @@ import io.ainative.transforms.RetryPolicy;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -74,17 +69,14 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   private transient RequestCodec codec;
 
   /** Taken in, not yet emitted, in arrival order. */
-  private transient ArrayDeque<Element> unemitted;
+  private transient OrderedEmitter<Element> unemitted;
   private transient Batcher<Element> batcher;
-  private transient Map<Long, Request> inFlight;
-  private transient PriorityQueue<Request> retries;
+  /** In flight, waiting for a retry, suspects. */
+  private transient Attempts<StreamInstance, Request> attempts;
   private transient long nextSeq;
   private transient long nextRequestId;
   private transient Transcoder resultToWire;
   private transient @Nullable Transcoder failureToWire;
-  /** Suspects wait here while another one is on its way. */
-  private transient ArrayDeque<Request> suspects;
-  private transient @Nullable Request suspectInFlight;
 
   RpcClientOperator(ClientConfig config, MailboxExecutor mailbox, OperatorEventGateway coordinator) {
     super(config.stepName, config.metricsNamespace, config.stepName, PENDING_STATE, config.inputWire, mailbox, coordinator);
@@ -105,11 +97,9 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
     LOG.info("{}: {}", config.stepName, codec.describe());
     resultToWire = Transcoder.of(config.mainSdk, config.mainWire);
     failureToWire = config.failureTag == null ? null : Transcoder.of(config.failureSdk, config.failureWire);
-    unemitted = new ArrayDeque<>();
+    unemitted = new OrderedEmitter<>(options.ordering() == InferenceOptions.Ordering.ORDERED, e -> e.outcome != null);
     batcher = new Batcher<>(options.maxBatchSize(), Math.max(1, options.maxBatchingDelay().getMillis()), getProcessingTimeService(), this::submit);
-    inFlight = new LinkedHashMap<>();
-    suspects = new ArrayDeque<>();
-    retries = new PriorityQueue<>((a, b) -> Long.compare(a.retryAtNanos, b.retryAtNanos));
+    attempts = new Attempts<>();
   }
 
   @Override
@@ -129,7 +119,7 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   @Override
   void take(WindowedValue<Object> wire) throws Exception {
     Element e = codec.element(nextSeq++, wire);
-    unemitted.addLast(e);
+    unemitted.add(e);
     batcher.add(e);
   }
 
@@ -159,13 +149,14 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
 
   @Override
   long oldestUnfinished() {
-    return unemitted.isEmpty() ? Long.MAX_VALUE : unemitted.peekFirst().seq;
+    Element oldest = unemitted.oldest();
+    return oldest == null ? Long.MAX_VALUE : oldest.seq;
   }
 
   @Override
   List<WindowedValue<Object>> unfinishedElements() {
     List<WindowedValue<Object>> wires = new ArrayList<>(unemitted.size());
-    for (Element e : unemitted) {
+    for (Element e : unemitted.pending()) {
       wires.add(e.wire);
     }
     return wires;
@@ -179,8 +170,7 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
 
   @Override
   void dispatch(Request r) {
-    if (r.suspect && suspectInFlight != null && suspectInFlight != r) {
-      suspects.addLast(r);
+    if (attempts.holdBack(r)) {
       return;
     }
     super.dispatch(r);
@@ -196,25 +186,19 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   @Override
   void send(Request r, StreamInstance target) {
     r.waitingSinceNanos = 0;
-    r.instance = target;
-    r.sentNanos = System.nanoTime();
-    inFlight.put(r.id, r);
+    attempts.sent(r, target, System.nanoTime());
     target.outstanding += r.elements.size();
     target.requests.onNext(codec.request(r));
-    if (r.suspect) {
-      suspectInFlight = r;
-    }
     scheduleTick();
   }
 
   // ---------------------------------------------------------------- answers
 
   private void onResponse(StreamInstance from, InferResponse response) throws Exception {
-    Request r = inFlight.get(response.getRequestId());
-    if (r == null || r.instance != from) {
+    Request r = attempts.answered(response.getRequestId(), from);
+    if (r == null) {
       return; // timed out and sent elsewhere already
     }
-    inFlight.remove(r.id);
     from.outstanding -= r.elements.size();
     leftFlight(r);
     // A retired instance (left the membership, e.g. parked) is let go after its last answer.
@@ -262,14 +246,7 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
       return;
     }
     instances().drop(from);
-    List<Request> lost = new ArrayList<>();
-    for (Iterator<Request> it = inFlight.values().iterator(); it.hasNext(); ) {
-      Request r = it.next();
-      if (r.instance == from) {
-        it.remove();
-        lost.add(r);
-      }
-    }
+    List<Request> lost = attempts.lostWith(from);
     LOG.warn("{}: lost {} ({}); re-routing {} request(s)", config.stepName, from, Status.fromThrowable(error), lost.size());
     for (Request r : lost) {
       leftFlight(r);
@@ -300,20 +277,15 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
 
   /** A request is no longer on its way to an instance; lets the next suspect go. */
   private void leftFlight(Request r) {
-    if (suspectInFlight == r) {
-      suspectInFlight = null;
-      Request next = suspects.pollFirst();
-      if (next != null) {
-        dispatch(next);
-      }
+    Request next = attempts.leftFlight(r);
+    if (next != null) {
+      dispatch(next);
     }
   }
 
   private void attemptFailed(Request r, String why) throws Exception {
-    r.attempts++;
     count("failed_batches_counter", 1);
-    RetryPolicy policy = options.retryPolicy();
-    if (r.attempts >= policy.maxAttempts()) {
+    if (!attempts.retryLater(r, options.retryPolicy(), System.nanoTime())) {
       LOG.warn("{}: a batch of {} failed after {} attempt(s): {}", config.stepName, r.elements.size(), r.attempts, why);
       for (Element e : r.elements) {
         e.done(failure(e, InferenceStep.INFERENCE, InferenceFailedException.class.getName(), why));
@@ -322,9 +294,6 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
       return;
     }
     LOG.info("{}: attempt {} of a batch failed, retrying: {}", config.stepName, r.attempts, why);
-    r.instance = null;
-    r.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(policy.backoffAfter(r.attempts).getMillis());
-    retries.add(r);
     scheduleTick();
   }
 
@@ -361,19 +330,7 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
 
   /** Emits every finished element the ordering allows, then the watermarks they held back. */
   private void emitReady() {
-    if (options.ordering() == InferenceOptions.Ordering.ORDERED) {
-      while (!unemitted.isEmpty() && unemitted.peekFirst().outcome != null) {
-        emit(unemitted.pollFirst());
-      }
-    } else {
-      for (Iterator<Element> it = unemitted.iterator(); it.hasNext(); ) {
-        Element e = it.next();
-        if (e.outcome != null) {
-          emit(e);
-          it.remove();
-        }
-      }
-    }
+    unemitted.emitReady(this::emit);
     releaseWatermarks();
   }
 
@@ -391,21 +348,16 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
 
   @Override
   boolean hasTimedWork() {
-    return !inFlight.isEmpty() || !retries.isEmpty();
+    return attempts.hasTimedWork();
   }
 
   /** Time-outs of requests in flight and of waiting ones, and due retries. */
   @Override
   void expire(long now) throws Exception {
     long timeout = TimeUnit.MILLISECONDS.toNanos(options.requestTimeout().getMillis());
-    List<Request> expired = new ArrayList<>();
-    for (Iterator<Request> it = inFlight.values().iterator(); it.hasNext(); ) {
-      Request r = it.next();
-      if (now - r.sentNanos > timeout) {
-        it.remove();
-        r.instance.outstanding -= r.elements.size();
-        expired.add(r);
-      }
+    List<Request> expired = attempts.expired(now, timeout);
+    for (Request r : expired) {
+      r.instance.outstanding -= r.elements.size();
     }
     for (Request r : expired) {
       StreamInstance from = r.instance;
@@ -424,8 +376,8 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
         waiting.addLast(r);
       }
     }
-    while (!retries.isEmpty() && retries.peek().retryAtNanos <= now) {
-      dispatch(retries.poll());
+    for (Request r : attempts.dueRetries(now)) {
+      dispatch(r);
     }
   }
 
@@ -508,16 +460,9 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   }
 
   /** One batch sent as one gRPC request; re-sent whole on retry. */
-  static final class Request {
-    final long id;
+  static final class Request extends Attempts.Attempt<StreamInstance> {
     final List<Element> elements;
-    @Nullable StreamInstance instance;
-    long sentNanos;
     long waitingSinceNanos;
-    long retryAtNanos;
-    int attempts;
-    /** Was in flight on an instance that was lost: travels alone, one suspect at a time. */
-    boolean suspect;
     /** ARROW_IPC: the batch, written at the first send; or refused by the Arrow layout. */
     @Nullable ByteString arrowBatch;
     boolean arrowRefused;
@@ -525,7 +470,7 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
     @Nullable List<IndexedRef> refs;
 
     Request(long id, List<Element> elements) {
-      this.id = id;
+      super(id);
       this.elements = elements;
     }
   }
