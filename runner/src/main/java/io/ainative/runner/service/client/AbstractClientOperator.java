@@ -176,6 +176,9 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
   /** Connects the client to a newly listed instance over {@code channel}. */
   abstract I connect(InstanceInfo info, ManagedChannel channel);
 
+  /** The service's call token, shown on every call to its instances. */
+  abstract String callToken();
+
   /** Whether an instance in this JVM is reached in process (see {@code LocalEndpoints}). */
   boolean inProcessTransport() {
     return false;
@@ -216,7 +219,7 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     waiting = new ArrayDeque<>();
     heldWatermarks = new HeldWatermarks();
-    instances = new InstancePool<>(this::connect, inProcessTransport(), log, description);
+    instances = new InstancePool<>(this::connect, inProcessTransport(), callToken(), log, description);
     metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
     if (metricsAccumulator == null) {
       metricsAccumulator = new MetricsAccumulator();

@@ -1,7 +1,9 @@
 package io.ainative.runner.service.client;
 
+import io.ainative.runner.service.discovery.CallToken;
 import io.ainative.runner.service.discovery.InstanceInfo;
 import io.ainative.runner.service.discovery.LocalEndpoints;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -33,6 +35,8 @@ final class InstancePool<I extends InstancePool.Instance> {
   private final BiFunction<InstanceInfo, ManagedChannel, I> connector;
   /** Whether an instance serving in this JVM is reached in process rather than by its port. */
   private final boolean inProcess;
+  /** Shows the service's token on every call. */
+  private final ClientInterceptor token;
   private final Logger log;
   private final String description;
   private final Map<String, I> instances = new HashMap<>();
@@ -44,10 +48,12 @@ final class InstancePool<I extends InstancePool.Instance> {
   /**
    * @param connector makes the client's connection to a newly listed instance over its channel
    * @param inProcess reach an instance that serves in this JVM in process ({@link LocalEndpoints})
+   * @param token the service's call token ({@link CallToken})
    * @param log where connections are logged, as {@code description}
    */
-  InstancePool(BiFunction<InstanceInfo, ManagedChannel, I> connector, boolean inProcess, Logger log, String description) {
+  InstancePool(BiFunction<InstanceInfo, ManagedChannel, I> connector, boolean inProcess, String token, Logger log, String description) {
     this.connector = connector;
+    this.token = CallToken.attaching(token);
     this.inProcess = inProcess;
     this.log = log;
     this.description = description;
@@ -69,8 +75,8 @@ final class InstancePool<I extends InstancePool.Instance> {
         boolean local = inProcess && info.localName() != null && LocalEndpoints.isServing(info.localName());
         ManagedChannel channel =
             local
-                ? InProcessChannelBuilder.forName(info.localName()).maxInboundMessageSize(Integer.MAX_VALUE).build()
-                : NettyChannelBuilder.forAddress(info.host(), info.port()).usePlaintext().maxInboundMessageSize(Integer.MAX_VALUE).build();
+                ? InProcessChannelBuilder.forName(info.localName()).maxInboundMessageSize(Integer.MAX_VALUE).intercept(token).build()
+                : NettyChannelBuilder.forAddress(info.host(), info.port()).usePlaintext().maxInboundMessageSize(Integer.MAX_VALUE).intercept(token).build();
         instances.put(info.id(), connector.apply(info, channel));
         log.info("{}: connected to {}{}", description, info, local ? " in process" : "");
       }

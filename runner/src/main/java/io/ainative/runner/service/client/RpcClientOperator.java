@@ -384,6 +384,11 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   // ---------------------------------------------------------------- instances
 
   @Override
+  String callToken() {
+    return config.service.token();
+  }
+
+  @Override
   boolean inProcessTransport() {
     return config.inProcess;
   }

@@ -136,6 +136,11 @@ public final class StageClientOperator extends AbstractClientOperator<StageClien
   // ---------------------------------------------------------------- requests
 
   @Override
+  String callToken() {
+    return spec.service().token();
+  }
+
+  @Override
   Instance connect(InstanceInfo info, ManagedChannel channel) {
     return new Instance(info, channel);
   }

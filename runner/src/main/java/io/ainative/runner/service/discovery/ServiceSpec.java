@@ -31,6 +31,8 @@ public final class ServiceSpec implements Serializable {
   private final int intraOpThreads;
   /** Where elements that travel by reference lie; null when none do. */
   private @Nullable RequestObjectStore objectStore;
+  /** What clients show on every call to an instance ({@link CallToken}); never printed. */
+  private String token = CallToken.generate();
   /** The largest request an instance accepts. */
   private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
@@ -122,7 +124,23 @@ public final class ServiceSpec implements Serializable {
         new ServiceSpec(serviceId, model, inputCoder, outputCoder, options, execution, clients, maxInstances, drainTimeoutMillis, intraOpThreads);
     copy.objectStore = objectStore;
     copy.maxMessageBytes = maxMessageBytes;
+    copy.token = token;
     return copy;
+  }
+
+  /** This service, whose clients and instances use {@code token} ({@link CallToken}) in place of its own. */
+  public ServiceSpec withToken(String token) {
+    if (token == null || token.isEmpty()) {
+      throw new IllegalArgumentException(serviceId + ": a call token must not be empty");
+    }
+    ServiceSpec copy = copy();
+    copy.token = token;
+    return copy;
+  }
+
+  /** The secret clients show on every call to the service's instances. */
+  public String token() {
+    return token;
   }
 
   /** The largest request (bytes) an instance accepts. */

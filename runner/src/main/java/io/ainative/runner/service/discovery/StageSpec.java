@@ -47,7 +47,8 @@ public final class StageSpec implements StageServer.Stage, Serializable {
       JobInfo jobInfo,
       Coder<WindowedValue<Object>> inputWire,
       Coder<WindowedValue<Object>> outputWire,
-      int maxMessageBytes) {
+      int maxMessageBytes,
+      String token) {
     this.stepName = Objects.requireNonNull(stepName, "stepName");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.stagePayload = stage.toByteArray();
@@ -73,7 +74,8 @@ public final class StageSpec implements StageServer.Stage, Serializable {
             settings.instances(),
             DRAIN_MILLIS,
             0)
-        .withMaxMessageBytes(maxMessageBytes);
+        .withMaxMessageBytes(maxMessageBytes)
+        .withToken(token);
   }
 
   private static ModelSpec<Object, Object> stageAsModel(String stepName) {

@@ -15,6 +15,7 @@ import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.core.io.InputStatus;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -54,10 +55,13 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   private boolean announced;
   private boolean finishRequested;
   private boolean finished;
+  /** Calls refused for their token, over every activation of this task. */
+  private final Counter refusedCalls;
 
   RpcServiceReader(ServiceSpec spec, SourceReaderContext context) {
     this.spec = spec;
     this.context = context;
+    this.refusedCalls = context.metricGroup().counter(ServiceEndpoint.REFUSED_CALLS);
   }
 
   @Override
@@ -77,7 +81,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
       wakeUp();
       return;
     }
-    ServiceInstance instance = ServiceInstance.start(spec, context.getIndexOfSubtask(), advertisedHost());
+    ServiceInstance instance = ServiceInstance.start(spec, context.getIndexOfSubtask(), advertisedHost(), refusedCalls::inc);
     active = instance;
     announced = false;
     instance.ready().whenComplete((ok, error) -> wakeUp());

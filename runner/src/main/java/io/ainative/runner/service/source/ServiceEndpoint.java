@@ -1,6 +1,8 @@
 package io.ainative.runner.service.source;
 
+import io.ainative.runner.service.discovery.CallToken;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -10,19 +12,25 @@ import java.net.InetSocketAddress;
  * The network endpoint of a service instance: a gRPC server on a free port of the address its
  * TaskManager advertises (loopback on the embedded cluster), never on every interface, that
  * refuses a request above the service's size limit before reading it ({@code RESOURCE_EXHAUSTED},
- * naming the limit), so one oversized message cannot exhaust the instance's memory.
+ * naming the limit), so one oversized message cannot exhaust the instance's memory, and a call
+ * without the service's token ({@code UNAUTHENTICATED}, see {@link CallToken}).
  */
 final class ServiceEndpoint {
+  /** The Flink counter, in each instance task's metric group, of calls refused for their token. */
+  static final String REFUSED_CALLS = "refused_calls";
+
   private ServiceEndpoint() {}
 
   /**
-   * Starts {@code service} on {@code host}, port chosen by the system.
+   * Starts {@code service} on {@code host}, port chosen by the system, for calls that show {@code
+   * token}; {@code onRefused} runs for each call refused for its token.
    *
    * @throws IOException when the address cannot be bound
    */
-  static Server start(String host, ServerServiceDefinition service, int maxMessageBytes) throws IOException {
+  static Server start(String host, ServerServiceDefinition service, int maxMessageBytes, String token, Runnable onRefused)
+      throws IOException {
     return NettyServerBuilder.forAddress(new InetSocketAddress(host, 0))
-        .addService(service)
+        .addService(ServerInterceptors.intercept(service, CallToken.checking(token, onRefused)))
         .maxInboundMessageSize(maxMessageBytes)
         .build()
         .start();

@@ -3,6 +3,7 @@ package io.ainative.runner.service.source;
 import io.ainative.harness.InferenceServer;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.harness.grpc.StatusResponse;
+import io.ainative.runner.service.discovery.CallToken;
 import io.ainative.runner.service.discovery.LocalEndpoints;
 import io.ainative.runner.service.discovery.ServiceSpec;
 import io.ainative.transforms.ModelSpec;
@@ -82,7 +83,7 @@ public final class ServiceInstance {
    * @throws IllegalStateException when the server cannot bind a port, naming the service and subtask
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static ServiceInstance start(ServiceSpec spec, int subtask, String host) {
+  static ServiceInstance start(ServiceSpec spec, int subtask, String host, Runnable onRefused) {
     InferenceServer.Config config = serverConfig(spec);
     InferenceServer<?, ?> service =
         InferenceServer.loading((ModelSpec) spec.model(), (Coder) spec.inputCoder(), (Coder) spec.outputCoder(), config);
@@ -92,13 +93,14 @@ public final class ServiceInstance {
     Server server;
     Server local;
     try {
-      server = ServiceEndpoint.start(host, counted, spec.maxMessageBytes());
+      server = ServiceEndpoint.start(host, counted, spec.maxMessageBytes(), spec.token(), onRefused);
     } catch (IOException e) {
       freeInBackground(service, () -> {});
       throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its gRPC server on " + host, e);
     }
     try {
-      local = InProcessServerBuilder.forName(localName).addService(counted).maxInboundMessageSize(spec.maxMessageBytes()).build().start();
+      local = InProcessServerBuilder.forName(localName)
+              .addService(ServerInterceptors.intercept(counted, CallToken.checking(spec.token(), onRefused))).maxInboundMessageSize(spec.maxMessageBytes()).build().start();
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       freeInBackground(service, () -> {});

@@ -12,6 +12,7 @@ import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.core.io.InputStatus;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -47,7 +48,8 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
     StageServer s = new StageServer(spec, "instance " + context.getIndexOfSubtask());
     stage = s;
     try {
-      server = ServiceEndpoint.start(advertisedHost(), s.definition(), spec.service().maxMessageBytes());
+      Counter refused = context.metricGroup().counter(ServiceEndpoint.REFUSED_CALLS);
+      server = ServiceEndpoint.start(advertisedHost(), s.definition(), spec.service().maxMessageBytes(), spec.service().token(), refused::inc);
     } catch (IOException e) {
       throw new IllegalStateException(
           spec + ": subtask " + context.getIndexOfSubtask() + " could not start its gRPC server on " + advertisedHost(), e);

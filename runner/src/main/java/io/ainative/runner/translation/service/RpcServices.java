@@ -4,6 +4,7 @@ import io.ainative.harness.RequestObjectStore;
 import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.service.client.ClientConfig;
 import io.ainative.runner.service.client.RpcClientOperatorFactory;
+import io.ainative.runner.service.discovery.CallToken;
 import io.ainative.runner.service.discovery.ServiceSpec;
 import io.ainative.runner.service.source.RpcServiceSource;
 import io.ainative.runner.translation.types.Uncopied;
@@ -114,6 +115,16 @@ public final class RpcServices {
    * embedded cluster (every task shares this machine's files), and none elsewhere. One namespace
    * prefix per job submission, from the job name and the options' id.
    */
+  /** One call token per job being translated (keyed by its environment), shared by all its services. */
+  private static final Map<StreamExecutionEnvironment, String> JOB_TOKENS = new java.util.WeakHashMap<>();
+
+  /** The call token of the job {@code env} builds: drawn at its first service, then the same for all. */
+  static String jobToken(StreamExecutionEnvironment env) {
+    synchronized (JOB_TOKENS) {
+      return JOB_TOKENS.computeIfAbsent(env, e -> CallToken.generate());
+    }
+  }
+
   /**
    * {@code --inferenceMaxMessageBytes}.
    *
@@ -219,7 +230,8 @@ public final class RpcServices {
                 drainTimeoutMillis(pipelineOptions),
                 intraOpThreads(pipelineOptions))
             .withObjectStore(objectStore)
-            .withMaxMessageBytes(maxMessageBytes(pipelineOptions));
+            .withMaxMessageBytes(maxMessageBytes(pipelineOptions))
+            .withToken(jobToken(env));
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;

@@ -27,6 +27,7 @@ public class InstancePoolTest {
           return c;
         },
         inProcess,
+        "test-token",
         LoggerFactory.getLogger(InstancePoolTest.class),
         "test client");
   }

@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
+import io.ainative.runner.service.discovery.CallToken;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -23,13 +24,15 @@ import java.util.Collections;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.After;
 import org.junit.Assume;
 import org.junit.Test;
 
-/** Where an instance's gRPC server listens, and what it refuses, with a real server and channel. */
+/** Where an instance's gRPC server listens, and which calls it refuses, with a real server and channel. */
 public class ServiceEndpointTest {
   private static final int LIMIT = 4096;
+  private static final String TOKEN = CallToken.generate();
 
   /** Answers each request with its id: the service side of the instance, at the edge. */
   private static final class Echo extends InferenceServiceGrpc.InferenceServiceImplBase {
@@ -52,6 +55,7 @@ public class ServiceEndpointTest {
     }
   }
 
+  private final AtomicLong refused = new AtomicLong();
   private Server server;
   private ManagedChannel channel;
 
@@ -67,7 +71,7 @@ public class ServiceEndpointTest {
 
   @Test
   public void listensOnTheGivenAddressOnly() throws Exception {
-    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT);
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
 
     InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
     assertThat(bound.getAddress().getHostAddress(), equalTo("127.0.0.1"));
@@ -83,14 +87,44 @@ public class ServiceEndpointTest {
 
   @Test
   public void aRequestAboveTheLimit_isRefusedResourceExhausted_andTheNextStreamIsServed() throws Exception {
-    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT);
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
+    channel = channelShowing(TOKEN);
+
+    Throwable tooLarge = call(request(1, LIMIT + 1)).handle((ok, error) -> error).get(30, TimeUnit.SECONDS);
+
+    assertThat(String.valueOf(tooLarge), Status.fromThrowable(tooLarge).getCode(), equalTo(Status.Code.RESOURCE_EXHAUSTED));
+    assertThat(Status.fromThrowable(tooLarge).getDescription(), containsString(Integer.toString(LIMIT)));
+    assertThat(call(request(2, LIMIT / 2)).get(30, TimeUnit.SECONDS).getRequestId(), equalTo(2L));
+  }
+
+  @Test
+  public void aCallWithoutTheToken_isRefusedUnauthenticated_andCounted() throws Exception {
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
 
-    Throwable refused = call(request(1, LIMIT + 1)).handle((ok, error) -> error).get(30, TimeUnit.SECONDS);
+    Throwable error = call(request(1, 10)).handle((ok, e) -> e).get(30, TimeUnit.SECONDS);
 
-    assertThat(String.valueOf(refused), Status.fromThrowable(refused).getCode(), equalTo(Status.Code.RESOURCE_EXHAUSTED));
-    assertThat(Status.fromThrowable(refused).getDescription(), containsString(Integer.toString(LIMIT)));
-    assertThat(call(request(2, LIMIT / 2)).get(30, TimeUnit.SECONDS).getRequestId(), equalTo(2L));
+    assertThat(String.valueOf(error), Status.fromThrowable(error).getCode(), equalTo(Status.Code.UNAUTHENTICATED));
+    assertThat(refused.get(), equalTo(1L));
+  }
+
+  @Test
+  public void aCallWithAnotherToken_isRefusedUnauthenticated_andTheRightOneIsServed() throws Exception {
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
+    channel = channelShowing(CallToken.generate());
+
+    Throwable error = call(request(1, 10)).handle((ok, e) -> e).get(30, TimeUnit.SECONDS);
+
+    assertThat(String.valueOf(error), Status.fromThrowable(error).getCode(), equalTo(Status.Code.UNAUTHENTICATED));
+    assertThat(refused.get(), equalTo(1L));
+    channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    channel = channelShowing(TOKEN);
+    assertThat(call(request(2, 10)).get(30, TimeUnit.SECONDS).getRequestId(), equalTo(2L));
+    assertThat(refused.get(), equalTo(1L));
+  }
+
+  private ManagedChannel channelShowing(String token) {
+    return NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().intercept(CallToken.attaching(token)).build();
   }
 
   private static InferRequest request(long id, int elementBytes) {
