@@ -86,6 +86,31 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceObjectStore(String value);
 
   @Description(
+      "Whether calls to inference service instances over TCP use TLS: AUTO (on a remote cluster;"
+          + " plaintext on the embedded cluster, whose services listen on loopback), ON or OFF."
+          + " Instances present --inferenceTlsCertFile, or else a self-signed certificate drawn for"
+          + " the job at submission, which the job's clients alone trust.")
+  @Default.Enum("AUTO")
+  ServiceTls getInferenceTls();
+
+  void setInferenceTls(ServiceTls value);
+
+  @Description(
+      "A PEM certificate (chain) for the inference service instances to present over TLS, read at"
+          + " submission, with --inferenceTlsKeyFile; clients check it against each instance's host."
+          + " Empty: a self-signed certificate per job.")
+  @Default.String("")
+  String getInferenceTlsCertFile();
+
+  void setInferenceTlsCertFile(String value);
+
+  @Description("The PKCS#8 PEM private key of --inferenceTlsCertFile, read at submission.")
+  @Default.String("")
+  String getInferenceTlsKeyFile();
+
+  void setInferenceTlsKeyFile(String value);
+
+  @Description(
       "The largest request, in bytes, an inference service instance (RunInference or served stage)"
           + " accepts: a larger one is refused with RESOURCE_EXHAUSTED before it is read. Large"
           + " inputs travel by reference instead (--inferenceObjectStore).")

@@ -1,6 +1,7 @@
 package io.ainative.runner.service.client;
 
 import io.ainative.runner.service.discovery.InstanceInfo;
+import io.ainative.runner.service.discovery.TlsIdentity;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -179,6 +180,9 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
   /** The service's call token, shown on every call to its instances. */
   abstract String callToken();
 
+  /** What the service's instances present over TLS, or null for plaintext. */
+  abstract @Nullable TlsIdentity tls();
+
   /** Whether an instance in this JVM is reached in process (see {@code LocalEndpoints}). */
   boolean inProcessTransport() {
     return false;
@@ -219,7 +223,7 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     waiting = new ArrayDeque<>();
     heldWatermarks = new HeldWatermarks();
-    instances = new InstancePool<>(this::connect, inProcessTransport(), callToken(), log, description);
+    instances = new InstancePool<>(this::connect, inProcessTransport(), callToken(), tls(), log, description);
     metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
     if (metricsAccumulator == null) {
       metricsAccumulator = new MetricsAccumulator();

@@ -3,10 +3,14 @@ package io.ainative.runner.service.client;
 import io.ainative.runner.service.discovery.CallToken;
 import io.ainative.runner.service.discovery.InstanceInfo;
 import io.ainative.runner.service.discovery.LocalEndpoints;
+import io.ainative.runner.service.discovery.TlsIdentity;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,6 +39,8 @@ final class InstancePool<I extends InstancePool.Instance> {
   private final BiFunction<InstanceInfo, ManagedChannel, I> connector;
   /** Whether an instance serving in this JVM is reached in process rather than by its port. */
   private final boolean inProcess;
+  /** The certificate instances present over TCP, or null for plaintext. */
+  private final @Nullable TlsIdentity tls;
   /** Shows the service's token on every call. */
   private final ClientInterceptor token;
   private final Logger log;
@@ -49,10 +55,18 @@ final class InstancePool<I extends InstancePool.Instance> {
    * @param connector makes the client's connection to a newly listed instance over its channel
    * @param inProcess reach an instance that serves in this JVM in process ({@link LocalEndpoints})
    * @param token the service's call token ({@link CallToken})
+   * @param tls what instances present over TCP ({@link TlsIdentity}), or null for plaintext
    * @param log where connections are logged, as {@code description}
    */
-  InstancePool(BiFunction<InstanceInfo, ManagedChannel, I> connector, boolean inProcess, String token, Logger log, String description) {
+  InstancePool(
+      BiFunction<InstanceInfo, ManagedChannel, I> connector,
+      boolean inProcess,
+      String token,
+      @Nullable TlsIdentity tls,
+      Logger log,
+      String description) {
     this.connector = connector;
+    this.tls = tls;
     this.token = CallToken.attaching(token);
     this.inProcess = inProcess;
     this.log = log;
@@ -76,7 +90,7 @@ final class InstancePool<I extends InstancePool.Instance> {
         ManagedChannel channel =
             local
                 ? InProcessChannelBuilder.forName(info.localName()).maxInboundMessageSize(Integer.MAX_VALUE).intercept(token).build()
-                : NettyChannelBuilder.forAddress(info.host(), info.port()).usePlaintext().maxInboundMessageSize(Integer.MAX_VALUE).intercept(token).build();
+                : tcpChannel(info);
         instances.put(info.id(), connector.apply(info, channel));
         log.info("{}: connected to {}{}", description, info, local ? " in process" : "");
       }
@@ -88,6 +102,22 @@ final class InstancePool<I extends InstancePool.Instance> {
       }
     }
     return true;
+  }
+
+  private ManagedChannel tcpChannel(InstanceInfo info) {
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(info.host(), info.port()).maxInboundMessageSize(Integer.MAX_VALUE).intercept(token);
+    if (tls == null) {
+      return builder.usePlaintext().build();
+    }
+    try (InputStream certificate = tls.certificate()) {
+      builder.sslContext(GrpcSslContexts.forClient().trustManager(certificate).build());
+    } catch (IOException e) {
+      throw new IllegalStateException(description + ": unusable TLS certificate for " + info, e);
+    }
+    if (tls.authority() != null) {
+      builder.overrideAuthority(tls.authority());
+    }
+    return builder.build();
   }
 
   /** The routable instance with the fewest outstanding elements; ties go to the one picked longest ago. */

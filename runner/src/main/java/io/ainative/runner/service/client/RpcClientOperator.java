@@ -7,6 +7,7 @@ import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.multimodal.types.ObjectRef;
 import io.ainative.runner.service.discovery.InstanceInfo;
+import io.ainative.runner.service.discovery.TlsIdentity;
 import io.ainative.transforms.InferenceFailedException;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceOptions;
@@ -386,6 +387,11 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   @Override
   String callToken() {
     return config.service.token();
+  }
+
+  @Override
+  @Nullable TlsIdentity tls() {
+    return config.service.tls();
   }
 
   @Override

@@ -33,6 +33,8 @@ public final class ServiceSpec implements Serializable {
   private @Nullable RequestObjectStore objectStore;
   /** What clients show on every call to an instance ({@link CallToken}); never printed. */
   private String token = CallToken.generate();
+  /** What instances present over TLS and clients trust; null: plaintext. */
+  private @Nullable TlsIdentity tls;
   /** The largest request an instance accepts. */
   private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
 
@@ -125,7 +127,20 @@ public final class ServiceSpec implements Serializable {
     copy.objectStore = objectStore;
     copy.maxMessageBytes = maxMessageBytes;
     copy.token = token;
+    copy.tls = tls;
     return copy;
+  }
+
+  /** This service, whose calls between JVMs use TLS with {@code identity}; null: plaintext. */
+  public ServiceSpec withTls(@Nullable TlsIdentity identity) {
+    ServiceSpec copy = copy();
+    copy.tls = identity;
+    return copy;
+  }
+
+  /** What instances present over TLS, or null for plaintext. */
+  public @Nullable TlsIdentity tls() {
+    return tls;
   }
 
   /** This service, whose clients and instances use {@code token} ({@link CallToken}) in place of its own. */

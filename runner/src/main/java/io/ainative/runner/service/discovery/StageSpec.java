@@ -13,6 +13,7 @@ import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -48,7 +49,8 @@ public final class StageSpec implements StageServer.Stage, Serializable {
       Coder<WindowedValue<Object>> inputWire,
       Coder<WindowedValue<Object>> outputWire,
       int maxMessageBytes,
-      String token) {
+      String token,
+      @Nullable TlsIdentity tls) {
     this.stepName = Objects.requireNonNull(stepName, "stepName");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.stagePayload = stage.toByteArray();
@@ -75,7 +77,8 @@ public final class StageSpec implements StageServer.Stage, Serializable {
             DRAIN_MILLIS,
             0)
         .withMaxMessageBytes(maxMessageBytes)
-        .withToken(token);
+        .withToken(token)
+        .withTls(tls);
   }
 
   private static ModelSpec<Object, Object> stageAsModel(String stepName) {

@@ -93,7 +93,7 @@ public final class ServiceInstance {
     Server server;
     Server local;
     try {
-      server = ServiceEndpoint.start(host, counted, spec.maxMessageBytes(), spec.token(), onRefused);
+      server = ServiceEndpoint.start(host, counted, spec.maxMessageBytes(), spec.token(), spec.tls(), onRefused);
     } catch (IOException e) {
       freeInBackground(service, () -> {});
       throw new IllegalStateException(spec + ": subtask " + subtask + " could not start its gRPC server on " + host, e);

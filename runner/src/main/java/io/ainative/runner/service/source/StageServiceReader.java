@@ -49,7 +49,7 @@ final class StageServiceReader implements SourceReader<Void, RpcServiceSource.No
     stage = s;
     try {
       Counter refused = context.metricGroup().counter(ServiceEndpoint.REFUSED_CALLS);
-      server = ServiceEndpoint.start(advertisedHost(), s.definition(), spec.service().maxMessageBytes(), spec.service().token(), refused::inc);
+      server = ServiceEndpoint.start(advertisedHost(), s.definition(), spec.service().maxMessageBytes(), spec.service().token(), spec.service().tls(), refused::inc);
     } catch (IOException e) {
       throw new IllegalStateException(
           spec + ": subtask " + context.getIndexOfSubtask() + " could not start its gRPC server on " + advertisedHost(), e);

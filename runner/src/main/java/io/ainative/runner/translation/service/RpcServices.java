@@ -2,10 +2,12 @@ package io.ainative.runner.translation.service;
 
 import io.ainative.harness.RequestObjectStore;
 import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.options.ServiceTls;
 import io.ainative.runner.service.client.ClientConfig;
 import io.ainative.runner.service.client.RpcClientOperatorFactory;
 import io.ainative.runner.service.discovery.CallToken;
 import io.ainative.runner.service.discovery.ServiceSpec;
+import io.ainative.runner.service.discovery.TlsIdentity;
 import io.ainative.runner.service.source.RpcServiceSource;
 import io.ainative.runner.translation.types.Uncopied;
 import io.ainative.transforms.InferenceFailureCoder;
@@ -117,6 +119,33 @@ public final class RpcServices {
    */
   /** One call token per job being translated (keyed by its environment), shared by all its services. */
   private static final Map<StreamExecutionEnvironment, String> JOB_TOKENS = new java.util.WeakHashMap<>();
+  /** One TLS identity per job being translated, when its service calls use TLS. */
+  private static final Map<StreamExecutionEnvironment, TlsIdentity> JOB_TLS = new java.util.WeakHashMap<>();
+
+  /**
+   * The TLS identity of the job {@code env} builds, per {@code --inferenceTls}; null for plaintext.
+   *
+   * @throws IllegalArgumentException naming the option when only one of the certificate and key
+   *     files is given, or one cannot be read
+   */
+  static @Nullable TlsIdentity jobTls(PipelineOptions pipelineOptions, StreamExecutionEnvironment env) {
+    AiNativeFlinkPipelineOptions o = pipelineOptions.as(AiNativeFlinkPipelineOptions.class);
+    ServiceTls mode = o.getInferenceTls() == null ? ServiceTls.AUTO : o.getInferenceTls();
+    boolean on = mode == ServiceTls.ON || (mode == ServiceTls.AUTO && !(env instanceof org.apache.flink.streaming.api.environment.LocalStreamEnvironment));
+    if (!on) {
+      return null;
+    }
+    String cert = o.getInferenceTlsCertFile() == null ? "" : o.getInferenceTlsCertFile().trim();
+    String key = o.getInferenceTlsKeyFile() == null ? "" : o.getInferenceTlsKeyFile().trim();
+    if (cert.isEmpty() != key.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--inferenceTlsCertFile and --inferenceTlsKeyFile go together: "
+              + (cert.isEmpty() ? "--inferenceTlsCertFile" : "--inferenceTlsKeyFile") + " is missing");
+    }
+    synchronized (JOB_TLS) {
+      return JOB_TLS.computeIfAbsent(env, e -> cert.isEmpty() ? TlsIdentity.selfSigned() : TlsIdentity.fromFiles(cert, key));
+    }
+  }
 
   /** The call token of the job {@code env} builds: drawn at its first service, then the same for all. */
   static String jobToken(StreamExecutionEnvironment env) {
@@ -231,7 +260,8 @@ public final class RpcServices {
                 intraOpThreads(pipelineOptions))
             .withObjectStore(objectStore)
             .withMaxMessageBytes(maxMessageBytes(pipelineOptions))
-            .withToken(jobToken(env));
+            .withToken(jobToken(env))
+            .withTls(jobTls(pipelineOptions, env));
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;

@@ -338,7 +338,8 @@ public final class ServedStages {
     String outputId = served.getOutputsMap().values().iterator().next();
     Coder<WindowedValue<Object>> inputWire = PipelineTranslatorUtils.instantiateCoder(stage.getInput(), components);
     Coder<WindowedValue<Object>> outputWire = PipelineTranslatorUtils.instantiateCoder(outputId, components);
-    StageSpec spec = new StageSpec(serviceId(name), name, settings, stage, jobInfo, inputWire, outputWire, RpcServices.maxMessageBytes(pipelineOptions), RpcServices.jobToken(env));
+    StageSpec spec = new StageSpec(serviceId(name), name, settings, stage, jobInfo, inputWire, outputWire, RpcServices.maxMessageBytes(pipelineOptions), RpcServices.jobToken(env),
+        RpcServices.jobTls(pipelineOptions, env));
 
     SingleOutputStreamOperator<WindowedValue<Object>> client =
         input.transform(

@@ -28,6 +28,7 @@ public class InstancePoolTest {
         },
         inProcess,
         "test-token",
+        null,
         LoggerFactory.getLogger(InstancePoolTest.class),
         "test client");
   }

@@ -9,12 +9,15 @@ import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.runner.service.discovery.CallToken;
+import io.ainative.runner.service.discovery.TlsIdentity;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -71,7 +74,7 @@ public class ServiceEndpointTest {
 
   @Test
   public void listensOnTheGivenAddressOnly() throws Exception {
-    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, null, refused::incrementAndGet);
 
     InetSocketAddress bound = (InetSocketAddress) server.getListenSockets().get(0);
     assertThat(bound.getAddress().getHostAddress(), equalTo("127.0.0.1"));
@@ -87,7 +90,7 @@ public class ServiceEndpointTest {
 
   @Test
   public void aRequestAboveTheLimit_isRefusedResourceExhausted_andTheNextStreamIsServed() throws Exception {
-    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, null, refused::incrementAndGet);
     channel = channelShowing(TOKEN);
 
     Throwable tooLarge = call(request(1, LIMIT + 1)).handle((ok, error) -> error).get(30, TimeUnit.SECONDS);
@@ -99,7 +102,7 @@ public class ServiceEndpointTest {
 
   @Test
   public void aCallWithoutTheToken_isRefusedUnauthenticated_andCounted() throws Exception {
-    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, null, refused::incrementAndGet);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
 
     Throwable error = call(request(1, 10)).handle((ok, e) -> e).get(30, TimeUnit.SECONDS);
@@ -110,7 +113,7 @@ public class ServiceEndpointTest {
 
   @Test
   public void aCallWithAnotherToken_isRefusedUnauthenticated_andTheRightOneIsServed() throws Exception {
-    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, refused::incrementAndGet);
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, null, refused::incrementAndGet);
     channel = channelShowing(CallToken.generate());
 
     Throwable error = call(request(1, 10)).handle((ok, e) -> e).get(30, TimeUnit.SECONDS);
@@ -121,6 +124,37 @@ public class ServiceEndpointTest {
     channel = channelShowing(TOKEN);
     assertThat(call(request(2, 10)).get(30, TimeUnit.SECONDS).getRequestId(), equalTo(2L));
     assertThat(refused.get(), equalTo(1L));
+  }
+
+  @Test
+  public void overTls_theJobsClientsAreServed_plaintextAndOtherCertificatesAreRefused() throws Exception {
+    TlsIdentity identity = TlsIdentity.selfSigned();
+    server = ServiceEndpoint.start("127.0.0.1", new Echo().bindService(), LIMIT, TOKEN, identity, refused::incrementAndGet);
+
+    channel = channelShowing(TOKEN);
+    Throwable plaintext = call(request(1, 10)).handle((ok, e) -> e).get(30, TimeUnit.SECONDS);
+    assertThat(String.valueOf(plaintext), Status.fromThrowable(plaintext).getCode(), equalTo(Status.Code.UNAVAILABLE));
+    channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+
+    channel = tlsChannel(TlsIdentity.selfSigned());
+    Throwable untrusted = call(request(2, 10)).handle((ok, e) -> e).get(30, TimeUnit.SECONDS);
+    assertThat(String.valueOf(untrusted), Status.fromThrowable(untrusted).getCode(), equalTo(Status.Code.UNAVAILABLE));
+    channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+
+    channel = tlsChannel(identity);
+    assertThat(call(request(3, 10)).get(30, TimeUnit.SECONDS).getRequestId(), equalTo(3L));
+    assertThat("no call reached the token check without TLS", refused.get(), equalTo(0L));
+  }
+
+  /** A TLS channel trusting {@code trusted}'s certificate, showing the token. */
+  private ManagedChannel tlsChannel(TlsIdentity trusted) throws IOException {
+    try (InputStream certificate = trusted.certificate()) {
+      return NettyChannelBuilder.forAddress("127.0.0.1", server.getPort())
+          .sslContext(GrpcSslContexts.forClient().trustManager(certificate).build())
+          .overrideAuthority(trusted.authority())
+          .intercept(CallToken.attaching(TOKEN))
+          .build();
+    }
   }
 
   private ManagedChannel channelShowing(String token) {
