@@ -2,7 +2,6 @@ package io.ainative.harness;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import io.ainative.harness.fnapi.HarnessElementException;
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
 import io.ainative.harness.grpc.Failure;

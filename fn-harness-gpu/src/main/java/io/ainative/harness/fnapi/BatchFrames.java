@@ -1,5 +1,6 @@
 package io.ainative.harness.fnapi;
 
+import io.ainative.harness.HarnessElementException;
 import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.internal.Outcome;
 import java.io.ByteArrayInputStream;
