@@ -1,8 +1,8 @@
 package io.ainative.harness;
 
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.BatchListener;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.BatchListener;
+import io.ainative.transforms.runtime.Outcome;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;

@@ -11,7 +11,7 @@ import io.ainative.harness.grpc.StatusResponse;
 import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;

@@ -2,7 +2,7 @@ package io.ainative.harness;
 
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import org.apache.beam.sdk.coders.Coder;

@@ -1,7 +1,7 @@
 package io.ainative.harness;
 
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 

@@ -12,7 +12,7 @@ import io.ainative.harness.grpc.InferResponse;
 import io.ainative.multimodal.arrow.ArrowElements;
 import io.ainative.multimodal.arrow.RecyclingRootAllocator;
 import io.ainative.multimodal.store.ObjectStoreException;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,7 +5,7 @@ import io.ainative.harness.ModelBackend;
 import io.ainative.harness.ModelHost;
 import io.ainative.transforms.ModelLoadException;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
