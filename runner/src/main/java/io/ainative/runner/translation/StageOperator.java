@@ -2,35 +2,25 @@ package io.ainative.runner.translation;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateTag;
 import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.construction.SerializablePipelineOptions;
-import org.apache.beam.runners.flink.translation.functions.FlinkExecutableStageContextFactory;
-import org.apache.beam.runners.flink.translation.wrappers.streaming.DoFnOperator;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.state.FlinkStateInternals;
 import org.apache.beam.runners.fnexecution.control.BundleCheckpointHandlers.StateAndTimerBundleCheckpointHandler;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.state.State;
 import org.apache.beam.sdk.state.StateContext;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.util.WindowedValue;
-import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.WindowingStrategy;
-import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
@@ -71,48 +61,31 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
   private final Coder<?> elementKeyCoder;
   private final JobInfo job;
 
-  StageOperator(
-      String stepName,
-      Coder<WindowedValue<InputT>> windowedInputCoder,
-      Map<TupleTag<?>, Coder<?>> outputCoders,
-      TupleTag<OutputT> mainOutputTag,
-      List<TupleTag<?>> additionalOutputTags,
-      DoFnOperator.MultiOutputOutputManagerFactory<OutputT> outputManagerFactory,
-      Map<Integer, PCollectionView<?>> sideInputTagMapping,
-      Collection<PCollectionView<?>> sideInputs,
-      Map<RunnerApi.ExecutableStagePayload.SideInputId, PCollectionView<?>> sideInputIds,
-      PipelineOptions options,
-      RunnerApi.ExecutableStagePayload payload,
-      JobInfo jobInfo,
-      FlinkExecutableStageContextFactory contextFactory,
-      Map<String, TupleTag<?>> outputMap,
-      WindowingStrategy windowingStrategy,
-      Coder keyCoder,
-      KeySelector<WindowedValue<InputT>, ?> keySelector,
-      boolean splittable) {
+  /** {@code splittable}: the stage is an SDF's process step, whose residuals are kept in one state. */
+  StageOperator(StageOperatorArgs<InputT, OutputT> args, boolean splittable) {
     super(
-        stepName,
-        windowedInputCoder,
-        outputCoders,
-        mainOutputTag,
-        additionalOutputTags,
-        outputManagerFactory,
-        sideInputTagMapping,
-        sideInputs,
-        sideInputIds,
-        options,
-        payload,
-        jobInfo,
-        contextFactory,
-        outputMap,
-        windowingStrategy,
-        keyCoder,
-        keySelector);
+        args.stepName,
+        args.windowedInputCoder,
+        args.outputCoders,
+        args.mainOutputTag,
+        args.additionalOutputTags,
+        args.outputManagerFactory,
+        args.sideInputTagMapping,
+        args.sideInputs,
+        args.sideInputIds,
+        args.options,
+        args.payload,
+        args.jobInfo,
+        args.contextFactory,
+        args.outputMap,
+        args.windowingStrategy,
+        args.keyCoder,
+        args.keySelector);
     this.splittable = splittable;
-    this.outputTags = Map.copyOf(outputMap);
-    this.options = new SerializablePipelineOptions(options);
-    this.elementKeyCoder = keyCoder;
-    this.job = jobInfo;
+    this.outputTags = Map.copyOf(args.outputMap);
+    this.options = new SerializablePipelineOptions(args.options);
+    this.elementKeyCoder = args.keyCoder;
+    this.job = args.jobInfo;
   }
 
   @Override

@@ -8,7 +8,6 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.Lock;
@@ -18,21 +17,16 @@ import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateNamespaces.WindowNamespace;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
-import org.apache.beam.runners.flink.translation.functions.FlinkExecutableStageContextFactory;
-import org.apache.beam.runners.flink.translation.wrappers.streaming.DoFnOperator;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
 import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
-import org.apache.beam.sdk.values.WindowingStrategy;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
 import org.apache.flink.api.java.functions.KeySelector;
 
@@ -77,54 +71,42 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   /** Beam's {@code FlinkTimerInternals#hasPendingEventTimeTimers(long)}, bound to this operator's. */
   private transient PendingTimers pendingTimers;
 
+  /**
+   * {@code userStates}: the stage's states the runner serves; {@code windowExpirationFamilies}: its
+   * {@code @OnWindowExpiration} timer families ({@link #windowExpirationFamilies}). The stage must
+   * run keyed.
+   */
   @SuppressWarnings({"rawtypes", "unchecked"})
   StatefulStageOperator(
-      String stepName,
-      Coder<WindowedValue<InputT>> windowedInputCoder,
-      Map<TupleTag<?>, Coder<?>> outputCoders,
-      TupleTag<OutputT> mainOutputTag,
-      List<TupleTag<?>> additionalOutputTags,
-      DoFnOperator.MultiOutputOutputManagerFactory<OutputT> outputManagerFactory,
-      Map<Integer, PCollectionView<?>> sideInputTagMapping,
-      Collection<PCollectionView<?>> sideInputs,
-      Map<RunnerApi.ExecutableStagePayload.SideInputId, PCollectionView<?>> sideInputIds,
-      PipelineOptions options,
-      RunnerApi.ExecutableStagePayload payload,
-      JobInfo jobInfo,
-      Map<String, TupleTag<?>> outputMap,
-      WindowingStrategy windowingStrategy,
-      Coder keyCoder,
-      KeySelector keySelector,
-      UserStateKinds userStates,
-      List<String> windowExpirationFamilies) {
+      StageOperatorArgs<InputT, OutputT> args, UserStateKinds userStates, List<String> windowExpirationFamilies) {
     super(
-        stepName,
-        windowedInputCoder,
-        outputCoders,
-        mainOutputTag,
-        additionalOutputTags,
-        outputManagerFactory,
-        sideInputTagMapping,
-        sideInputs,
-        sideInputIds,
-        options,
-        payload,
-        jobInfo,
-        FlinkExecutableStageContextFactory.getInstance(),
-        outputMap,
-        windowingStrategy,
-        keyCoder,
-        keySelector);
-    if (keySelector == null) {
+        args.stepName,
+        args.windowedInputCoder,
+        args.outputCoders,
+        args.mainOutputTag,
+        args.additionalOutputTags,
+        args.outputManagerFactory,
+        args.sideInputTagMapping,
+        args.sideInputs,
+        args.sideInputIds,
+        args.options,
+        args.payload,
+        args.jobInfo,
+        args.contextFactory,
+        args.outputMap,
+        args.windowingStrategy,
+        args.keyCoder,
+        args.keySelector);
+    if (args.keySelector == null) {
       throw new IllegalArgumentException(
-          "Stage '" + stepName + "' has user state (" + userStates + ") or window-expiration timers but no key");
+          "Stage '" + args.stepName + "' has user state (" + userStates + ") or window-expiration timers but no key");
     }
     this.userStates = userStates;
-    this.outputTags = Map.copyOf(outputMap);
+    this.outputTags = Map.copyOf(args.outputMap);
     this.windowExpirationFamilies = List.copyOf(windowExpirationFamilies);
-    this.stateKeySelector = keySelector;
+    this.stateKeySelector = (KeySelector) args.keySelector;
     this.keyScoped = !userStates.multimapStates().isEmpty();
-    this.job = jobInfo;
+    this.job = args.jobInfo;
   }
 
   @Override
