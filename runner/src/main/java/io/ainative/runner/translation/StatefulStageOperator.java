@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.Lock;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.core.DoFnRunner;
@@ -19,13 +18,11 @@ import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
-import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
 import org.apache.flink.api.java.functions.KeySelector;
@@ -50,7 +47,7 @@ import org.apache.flink.api.java.functions.KeySelector;
  * hands it to the harness runner. A Beam upgrade that renames the field fails {@code open()} with a
  * message naming it (and {@code StatefulStageOperatorTest}).
  */
-final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<InputT, OutputT> {
+final class StatefulStageOperator<InputT, OutputT> extends AbstractStageOperator<InputT, OutputT> {
 
   private static final long serialVersionUID = 1L;
   static final String BEAM_HANDLER_FIELD = "stateRequestHandler";
@@ -58,12 +55,9 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   static final String STATE_CLEANUP_TIMER_ID = "__user-state-cleanup__";
 
   private final UserStateKinds userStates;
-  /** The output tag of each output PCollection of the stage (Beam keeps its copy private). */
-  private final Map<String, TupleTag<?>> outputTags;
   private final KeySelector<WindowedValue<InputT>, ByteBuffer> stateKeySelector;
   private final List<String> windowExpirationFamilies;
   private final boolean keyScoped;
-  private final JobInfo job;
   private transient HarnessBundleRunner<InputT, OutputT> harnessBundles;
   private transient UserStateRequestHandler userStateHandler;
   /** Keys and windows whose state-cleanup timer fired in the harness bundle in progress. */
@@ -79,47 +73,21 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   @SuppressWarnings({"rawtypes", "unchecked"})
   StatefulStageOperator(
       StageOperatorArgs<InputT, OutputT> args, UserStateKinds userStates, List<String> windowExpirationFamilies) {
-    super(
-        args.stepName,
-        args.windowedInputCoder,
-        args.outputCoders,
-        args.mainOutputTag,
-        args.additionalOutputTags,
-        args.outputManagerFactory,
-        args.sideInputTagMapping,
-        args.sideInputs,
-        args.sideInputIds,
-        args.options,
-        args.payload,
-        args.jobInfo,
-        args.contextFactory,
-        args.outputMap,
-        args.windowingStrategy,
-        args.keyCoder,
-        args.keySelector);
+    super(args);
     if (args.keySelector == null) {
       throw new IllegalArgumentException(
           "Stage '" + args.stepName + "' has user state (" + userStates + ") or window-expiration timers but no key");
     }
     this.userStates = userStates;
-    this.outputTags = Map.copyOf(args.outputMap);
     this.windowExpirationFamilies = List.copyOf(windowExpirationFamilies);
     this.stateKeySelector = (KeySelector) args.keySelector;
     this.keyScoped = !userStates.multimapStates().isEmpty();
-    this.job = args.jobInfo;
-  }
-
-  @Override
-  public void open() throws Exception {
-    EmbeddedStageContexts.register(job);
-    super.open();
   }
 
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
     installUserStateHandler();
-    OutputReadingBundleFactory.install(
-        this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager), SpillDirectories.of(this));
+    installOutputReading();
     expiredWindows = new ArrayDeque<>();
     if (userStates.any()) {
       pendingTimers = PendingTimers.of(stepContext.timerInternals());
