@@ -2,7 +2,6 @@ package io.ainative.harness;
 
 import io.ainative.harness.grpc.DrainRequest;
 import io.ainative.harness.grpc.DrainResponse;
-import io.ainative.harness.fnapi.FnApiModelHosts;
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.InferRequest;
 import io.ainative.harness.grpc.InferResponse;
@@ -12,12 +11,10 @@ import io.ainative.harness.grpc.StatusResponse;
 import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.BatchListener;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -35,8 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC inference service ({@code inference_service.proto}): model copies ({@link ModelHost})
- * behind one {@link DynamicBatcher}, so requests from every stream are merged into batches.
+ * The gRPC inference service ({@code inference_service.proto}): model copies ({@link ModelBackend},
+ * chosen by {@link Execution}) behind one {@link DynamicBatcher}, so requests from every stream are
+ * merged into batches.
  *
  * <p><b>Lifecycle.</b> {@link #loading} returns at once and loads the copies on a background
  * thread; until every copy is loaded and warmed up, {@code GetStatus} says not ready and requests
@@ -59,13 +57,11 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
   private static final Logger LOG = LoggerFactory.getLogger(InferenceServer.class);
 
   private final ModelSpec<InputT, OutputT> spec;
-  private final Coder<InputT> inputCoder;
-  private final Coder<OutputT> outputCoder;
   /** Reads requests and writes answers; closed with the service. */
   private final ServiceWireCodec<InputT, OutputT> wire;
   private final Config config;
   private final ExecutorService executor;
-  private final CompletableFuture<Backend<InputT, OutputT>> backend;
+  private final CompletableFuture<LoadedModels<InputT, OutputT>> models;
   private final AtomicLong completedRequests = new AtomicLong();
   private final CompletableFuture<Void> broken = new CompletableFuture<>();
   private volatile boolean draining;
@@ -76,8 +72,6 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
       Coder<OutputT> outputCoder,
       Config config) {
     this.spec = spec;
-    this.inputCoder = inputCoder;
-    this.outputCoder = outputCoder;
     this.wire = new ServiceWireCodec<>(inputCoder, outputCoder, config.objectStore);
     this.config = config;
     AtomicInteger threads = new AtomicInteger();
@@ -88,8 +82,9 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
           return t;
         };
     this.executor = Executors.newCachedThreadPool(factory);
-    this.backend = CompletableFuture.supplyAsync(this::load, executor);
-    backend.whenComplete(
+    this.models =
+        CompletableFuture.supplyAsync(() -> LoadedModels.load(spec, inputCoder, outputCoder, config), executor);
+    models.whenComplete(
         (b, e) -> {
           if (e != null) {
             LOG.error("Inference service for {} failed to load", spec.modelUri(), e);
@@ -113,51 +108,6 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
         Objects.requireNonNull(config, "config"));
   }
 
-  private Backend<InputT, OutputT> load() {
-    InferenceOptions options = config.options;
-    ModelHost.Options hostOptions = config.hostOptions.withCopiesPerJvm(options.modelCopies());
-    List<DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>>> handlers = new ArrayList<>();
-    HostFacts facts;
-    AutoCloseable models;
-    try {
-      if (config.execution == Execution.FN_API_HARNESS) {
-        FnApiModelHosts<InputT, OutputT> hosts = FnApiModelHosts.start(spec, inputCoder, outputCoder, hostOptions, options.modelCopies());
-        for (int i = 0; i < options.modelCopies(); i++) {
-          handlers.add(hosts.handler());
-        }
-        facts = new HostFacts(hosts.device(), hosts.loadMillis(), hosts.warmupMillis(), hosts.parameterBytes());
-        models = hosts;
-      } else {
-        List<ModelHost<InputT, OutputT>> hosts = new ArrayList<>();
-        models = () -> hosts.forEach(ModelHost::close);
-        try {
-          for (int i = 0; i < options.modelCopies(); i++) {
-            ModelHost<InputT, OutputT> host = ModelHost.load(spec, hostOptions, BatchListener.NONE);
-            hosts.add(host);
-            handlers.add(host::infer);
-          }
-        } catch (Exception e) {
-          models.close();
-          throw e;
-        }
-        ModelHost<InputT, OutputT> first = hosts.get(0);
-        facts = new HostFacts(first.device().toString(), first.loadMillis(), first.warmupMillis(), first.parameterBytes());
-      }
-    } catch (Exception e) {
-      throw new CompletionException(e);
-    }
-    DynamicBatcher<InputT, Outcome<OutputT>> batcher =
-        DynamicBatcher.<InputT, Outcome<OutputT>>builder()
-            .setHandlers(handlers)
-            .optName(spec.modelName() == null ? "model" : spec.modelName())
-            .optMaxBatchSize(options.maxBatchSize())
-            .optPreferredBatchSizes(config.preferredBatchSizes)
-            .optMaxDelay(Duration.ofMillis(options.maxBatchingDelay().getMillis()))
-            .optQueueCapacity(config.queueCapacity)
-            .build();
-    return new Backend<>(facts, models, batcher);
-  }
-
   /**
    * Never completes normally; completes exceptionally when a model copy threw an {@link Error}
    * (out of memory, a native crash surfaced as an error, ...). The service is then broken: it
@@ -170,7 +120,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
 
   /** Completes when every model copy is loaded and warmed up; fails with the load error. */
   public CompletableFuture<Void> ready() {
-    return backend.thenApply(b -> null);
+    return models.thenApply(b -> null);
   }
 
   @Override
@@ -178,7 +128,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     ServerCallStreamObserver<InferResponse> call =
         (ServerCallStreamObserver<InferResponse>) responseObserver;
     call.disableAutoRequest();
-    ClientStream stream = new ClientStream(call);
+    ClientStream stream = new ClientStream(call, completedRequests);
     call.setOnCancelHandler(() -> stream.cancelled = true);
     call.request(1);
     return new StreamObserver<InferRequest>() {
@@ -228,10 +178,10 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     if (broken.isDone()) {
       return done(error(request, Status.UNAVAILABLE, "the inference service is broken: " + brokenReason()));
     }
-    Backend<InputT, OutputT> b = backend.getNow(null);
+    LoadedModels<InputT, OutputT> b = models.getNow(null);
     if (b == null) {
       String why =
-          backend.isCompletedExceptionally()
+          models.isCompletedExceptionally()
               ? "the model failed to load: " + loadError()
               : "the model is loading";
       return done(error(request, Status.UNAVAILABLE, why));
@@ -309,7 +259,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
 
   private String loadError() {
     try {
-      backend.join();
+      models.join();
       return "";
     } catch (CompletionException e) {
       Throwable cause = e.getCause() instanceof CompletionException ? e.getCause().getCause() : e.getCause();
@@ -331,16 +281,16 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
             .setModelCopies(config.options.modelCopies())
             .setCapacity(config.queueCapacity)
             .setDraining(draining);
-    Backend<InputT, OutputT> b = backend.getNow(null);
+    LoadedModels<InputT, OutputT> b = models.getNow(null);
     if (b != null) {
       s.setReady(!draining)
-          .setDevice(b.facts.device)
+          .setDevice(b.backend.device())
           .setQueueDepth(b.batcher.queueDepth())
           .setInFlight(b.batcher.inFlight())
-          .setLoadTimeMillis(b.facts.loadMillis)
-          .setWarmupMillis(b.facts.warmupMillis)
-          .setParameterBytes(b.facts.parameterBytes);
-    } else if (backend.isCompletedExceptionally()) {
+          .setLoadTimeMillis(b.backend.loadMillis())
+          .setWarmupMillis(b.backend.warmupMillis())
+          .setParameterBytes(b.backend.parameterBytes());
+    } else if (models.isCompletedExceptionally()) {
       s.setError(loadError());
     }
     return s.build();
@@ -369,9 +319,9 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
    */
   public void drain() throws InterruptedException {
     draining = true;
-    Backend<InputT, OutputT> b;
+    LoadedModels<InputT, OutputT> b;
     try {
-      b = backend.join();
+      b = models.join();
     } catch (CompletionException e) {
       return; // nothing was ever accepted
     }
@@ -384,8 +334,8 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
    */
   @Override
   public void close() throws InterruptedException {
-    Backend<InputT, OutputT> b =
-        backend.isDone() && !backend.isCompletedExceptionally() ? backend.join() : null;
+    LoadedModels<InputT, OutputT> b =
+        models.isDone() && !models.isCompletedExceptionally() ? models.join() : null;
     if (broken.isDone()) {
       draining = true;
       if (b != null) {
@@ -398,7 +348,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     }
     drain();
     // drain() waited for the load to end one way or the other.
-    b = backend.isCompletedExceptionally() ? null : backend.join();
+    b = models.isCompletedExceptionally() ? null : models.join();
     if (b != null) {
       b.batcher.close();
       b.closeModels(spec);
@@ -417,83 +367,14 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     }
   }
 
-  /** The requests of one client stream: answers serialized, completion after the last one. */
-  private final class ClientStream {
-    final ServerCallStreamObserver<InferResponse> call;
-    final AtomicInteger pending = new AtomicInteger();
-    volatile boolean cancelled;
-    private boolean halfClosed;
-    private boolean completed;
-
-    ClientStream(ServerCallStreamObserver<InferResponse> call) {
-      this.call = call;
-    }
-
-    synchronized void answer(InferResponse response) {
-      completedRequests.incrementAndGet();
-      if (!cancelled && !completed) {
-        call.onNext(response);
-      }
-      pending.decrementAndGet();
-      maybeComplete();
-    }
-
-    synchronized void halfClosed() {
-      halfClosed = true;
-      maybeComplete();
-    }
-
-    private void maybeComplete() {
-      if (halfClosed && pending.get() == 0 && !completed && !cancelled) {
-        completed = true;
-        call.onCompleted();
-      }
-    }
-  }
-
-  /** What the status reports about the model copies (the first one's figures). */
-  private static final class HostFacts {
-    final String device;
-    final long loadMillis;
-    final long warmupMillis;
-    final long parameterBytes;
-
-    HostFacts(String device, long loadMillis, long warmupMillis, long parameterBytes) {
-      this.device = device;
-      this.loadMillis = loadMillis;
-      this.warmupMillis = warmupMillis;
-      this.parameterBytes = parameterBytes;
-    }
-  }
-
-  private static final class Backend<InputT, OutputT> {
-    final HostFacts facts;
-    /** Frees every model copy (and the SDK harness, on the Fn API path). */
-    final AutoCloseable models;
-    final DynamicBatcher<InputT, Outcome<OutputT>> batcher;
-
-    Backend(HostFacts facts, AutoCloseable models, DynamicBatcher<InputT, Outcome<OutputT>> batcher) {
-      this.facts = facts;
-      this.models = models;
-      this.batcher = batcher;
-    }
-
-    void closeModels(ModelSpec<?, ?> spec) {
-      try {
-        models.close();
-      } catch (Exception e) {
-        LOG.warn("Freeing the model copies of {} failed", spec.modelUri(), e);
-      }
-    }
-  }
-
   /** Where the model copies run. */
   public enum Execution {
     /** In this JVM, called directly by the batcher's workers. */
     DIRECT,
     /**
      * In Beam's Java SDK harness (in-process, {@code EMBEDDED}), one bundle per batch through the
-     * Fn API ({@link FnApiModelHosts}).
+     * Fn API ({@code io.ainative.harness.fnapi.FnApiModelHosts}, found as a {@link
+     * ModelBackend.Factory}).
      */
     FN_API_HARNESS
   }

@@ -2,7 +2,6 @@ package io.ainative.harness;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import io.ainative.harness.fnapi.HarnessElementException;
 import io.ainative.harness.grpc.ElementResult;
 import io.ainative.harness.grpc.Encoding;
 import io.ainative.harness.grpc.Failure;
@@ -13,7 +12,7 @@ import io.ainative.harness.grpc.InferResponse;
 import io.ainative.multimodal.arrow.ArrowElements;
 import io.ainative.multimodal.arrow.RecyclingRootAllocator;
 import io.ainative.multimodal.store.ObjectStoreException;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;

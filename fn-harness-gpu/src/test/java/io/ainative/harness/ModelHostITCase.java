@@ -15,7 +15,7 @@ import io.ainative.harness.testing.TestModels;
 import io.ainative.transforms.InferenceStep;
 import io.ainative.transforms.ModelLoadException;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +51,7 @@ public class ModelHostITCase {
         ModelHost.load(
             spec().optWarmupInput(() -> blank).build(),
             ModelHost.Options.defaults().withWarmupBatchSize(4),
-            io.ainative.transforms.internal.BatchListener.NONE)) {
+            io.ainative.transforms.runtime.BatchListener.NONE)) {
       assertEquals(Device.cpu(), host.device());
       assertThat(host.loadMillis(), greaterThanOrEqualTo(0L));
       assertThat(host.warmupMillis(), greaterThanOrEqualTo(0L));
@@ -121,9 +121,9 @@ public class ModelHostITCase {
       throws Exception {
     ModelHost.Options options = ModelHost.Options.defaults().withCopiesPerJvm(2);
     try (ModelHost<float[], Integer> copy0 = ModelHost.load(spec().build(), options,
-            io.ainative.transforms.internal.BatchListener.NONE);
+            io.ainative.transforms.runtime.BatchListener.NONE);
         ModelHost<float[], Integer> copy1 = ModelHost.load(spec().build(), options,
-            io.ainative.transforms.internal.BatchListener.NONE)) {
+            io.ainative.transforms.runtime.BatchListener.NONE)) {
       List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
       DynamicBatcher<float[], Outcome<Integer>> batcher =
           DynamicBatcher.<float[], Outcome<Integer>>builder()

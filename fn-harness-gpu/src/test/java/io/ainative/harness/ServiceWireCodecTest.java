@@ -15,7 +15,7 @@ import io.ainative.multimodal.arrow.ArrowElements;
 import io.ainative.multimodal.coders.ObjectRefCoder;
 import io.ainative.multimodal.store.ObjectStore;
 import io.ainative.transforms.InferenceStep;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.util.List;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.beam.sdk.coders.NullableCoder;

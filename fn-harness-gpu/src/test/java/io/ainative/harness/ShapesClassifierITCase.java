@@ -9,7 +9,7 @@ import ai.djl.Device;
 import io.ainative.harness.testing.ShapeImages;
 import io.ainative.harness.testing.ShapesClassifier;
 import io.ainative.harness.testing.TestModels;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.Test;

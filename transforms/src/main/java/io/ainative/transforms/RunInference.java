@@ -1,7 +1,7 @@
 package io.ainative.transforms;
 
-import io.ainative.transforms.internal.ElementAdapter;
-import io.ainative.transforms.internal.InferenceDoFn;
+import io.ainative.transforms.runtime.ElementAdapter;
+import io.ainative.transforms.runtime.InferenceDoFn;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;

@@ -206,7 +206,7 @@ public final class RpcServiceBenchmark {
     List<ModelHost<float[], OutputT>> hosts = new ArrayList<>();
     try {
       for (int c = 0; c < copies; c++) {
-        hosts.add(ModelHost.load(spec, ModelHost.Options.defaults().withCopiesPerJvm(copies), io.ainative.transforms.internal.BatchListener.NONE));
+        hosts.add(ModelHost.load(spec, ModelHost.Options.defaults().withCopiesPerJvm(copies), io.ainative.transforms.runtime.BatchListener.NONE));
       }
       List<float[]> inputs = new ArrayList<>();
       for (long i = 0; i < batch; i++) {

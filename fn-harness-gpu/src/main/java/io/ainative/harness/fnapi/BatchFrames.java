@@ -1,7 +1,8 @@
 package io.ainative.harness.fnapi;
 
+import io.ainative.harness.HarnessElementException;
 import io.ainative.transforms.InferenceStep;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,10 +1,11 @@
 package io.ainative.harness.fnapi;
 
 import io.ainative.harness.DynamicBatcher;
+import io.ainative.harness.ModelBackend;
 import io.ainative.harness.ModelHost;
 import io.ainative.transforms.ModelLoadException;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -60,8 +61,11 @@ import org.slf4j.LoggerFactory;
  * #handler} runs a bundle per batch and may be called from its own thread; the harness gives
  * concurrent bundles their own DoFn instance, so there is one model copy per concurrent caller.
  * {@link #close} ends the harness, which tears the DoFns and their models down.
+ *
+ * <p>As the {@link ModelBackend} of {@code InferenceServer.Execution.FN_API_HARNESS} it is started
+ * by {@link FnApiModelBackendFactory}.
  */
-public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
+public final class FnApiModelHosts<InputT, OutputT> implements ModelBackend<InputT, OutputT> {
   private static final Logger LOG = LoggerFactory.getLogger(FnApiModelHosts.class);
 
   /** How long {@link #close} waits for the harness to tear the model copies down. */
@@ -74,6 +78,7 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
   private final Coder<OutputT> outputCoder;
   private final BatchTransfer transfer;
   private BatchFrames.HostInfo first;
+  private int copies;
 
   /** How a batch reaches the harness. */
   public enum BatchTransfer {
@@ -164,6 +169,7 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
         seen.add(info.hostId);
       }
     }
+    this.copies = copies;
     LOG.info("{} model copies ready in the SDK harness on {}: loaded in {} ms, warmed up in {} ms", copies, first.device, first.loadMillis, first.warmupMillis);
   }
 
@@ -195,6 +201,16 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
     };
   }
 
+  /** {@link #handler} once per model copy. */
+  @Override
+  public List<DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>>> handlers() {
+    List<DynamicBatcher.BatchHandler<InputT, Outcome<OutputT>>> handlers = new ArrayList<>();
+    for (int i = 0; i < copies; i++) {
+      handlers.add(handler());
+    }
+    return handlers;
+  }
+
   private byte[] run(byte[] frame) {
     AtomicReference<byte[]> result = new AtomicReference<>();
     OutputReceiverFactory outputs =
@@ -219,18 +235,22 @@ public final class FnApiModelHosts<InputT, OutputT> implements AutoCloseable {
   }
 
   /** The device, load and warm-up times and parameter bytes of the first copy. */
+  @Override
   public String device() {
     return first.device;
   }
 
+  @Override
   public long loadMillis() {
     return first.loadMillis;
   }
 
+  @Override
   public long warmupMillis() {
     return first.warmupMillis;
   }
 
+  @Override
   public long parameterBytes() {
     return first.parameterBytes;
   }

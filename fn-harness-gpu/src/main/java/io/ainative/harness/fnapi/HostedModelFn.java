@@ -2,8 +2,8 @@ package io.ainative.harness.fnapi;
 
 import io.ainative.harness.ModelHost;
 import io.ainative.transforms.ModelSpec;
-import io.ainative.transforms.internal.BatchListener;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.BatchListener;
+import io.ainative.transforms.runtime.Outcome;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.util.List;

@@ -12,7 +12,7 @@ import io.ainative.harness.ModelHost;
 import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.IdentityModel;
 import io.ainative.transforms.InferenceStep;
-import io.ainative.transforms.internal.Outcome;
+import io.ainative.transforms.runtime.Outcome;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

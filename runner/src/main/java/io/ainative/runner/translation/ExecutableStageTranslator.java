@@ -122,53 +122,33 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     SideInputMaterializer.Result sideInputs =
         SideInputMaterializer.materialize(transform.getUniqueName(), stage, components, context);
 
+    StageOperatorArgs<Object, Object> args =
+        StageOperatorArgs.<Object, Object>builder()
+            .setStepName(transform.getUniqueName())
+            .setWindowedInputCoder(inputCoder)
+            .setOutputCoders(new HashMap<>())
+            .setMainOutputTag(mainTag)
+            .setAdditionalOutputTags(additionalTags)
+            .setOutputManagerFactory(
+                new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options))
+            .setSideInputs(sideInputs.viewsByUnionTag, sideInputs.views(), sideInputs.viewsById)
+            .setOptions(context.getPipelineOptions())
+            .setPayload(stage)
+            .setJobInfo(context.getJobInfo())
+            .setContextFactory(FlinkExecutableStageContextFactory.getInstance())
+            .setOutputMap(tagByCollection)
+            .setWindowingStrategy(PipelineTranslatorUtils.getWindowingStrategy(inputId, components))
+            .setKey(keyCoder, keySelector)
+            .build();
     UserStateKinds userStates = UserStateKinds.of(stage);
     List<String> windowExpirationFamilies = StatefulStageOperator.windowExpirationFamilies(stage);
     DoFnOperator<Object, Object> operator;
     if (userStates.any() || !windowExpirationFamilies.isEmpty()) {
       // Map, set, multimap or ordered-list state, @OnWindowExpiration: the runner serves those itself.
-      operator =
-          new StatefulStageOperator<>(
-              transform.getUniqueName(),
-              inputCoder,
-              new HashMap<>(),
-              mainTag,
-              additionalTags,
-              new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
-              sideInputs.viewsByUnionTag,
-              sideInputs.views(),
-              sideInputs.viewsById,
-              context.getPipelineOptions(),
-              stage,
-              context.getJobInfo(),
-              tagByCollection,
-              PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
-              keyCoder,
-              keySelector,
-              userStates,
-              windowExpirationFamilies);
+      operator = new StatefulStageOperator<>(args, userStates, windowExpirationFamilies);
     } else {
       // Beam's operator; a splittable stage keeps its SDF self-checkpoints' residuals in one state.
-      operator =
-          new StageOperator<>(
-              transform.getUniqueName(),
-              inputCoder,
-              new HashMap<>(),
-              mainTag,
-              additionalTags,
-              new DoFnOperator.MultiOutputOutputManagerFactory<>(mainTag, outputTags, outputCoders, outputIds, options),
-              sideInputs.viewsByUnionTag,
-              sideInputs.views(),
-              sideInputs.viewsById,
-              context.getPipelineOptions(),
-              stage,
-              context.getJobInfo(),
-              FlinkExecutableStageContextFactory.getInstance(),
-              tagByCollection,
-              PipelineTranslatorUtils.getWindowingStrategy(inputId, components),
-              keyCoder,
-              keySelector,
-              splittable);
+      operator = new StageOperator<>(args, splittable);
     }
 
     CoderTypeInformation<WindowedValue<Object>> mainType =

@@ -2,35 +2,22 @@ package io.ainative.runner.translation;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Collection;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.core.DoFnRunner;
 import org.apache.beam.runners.core.StateNamespace;
 import org.apache.beam.runners.core.StateTag;
 import org.apache.beam.runners.core.StateTags;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.construction.SerializablePipelineOptions;
-import org.apache.beam.runners.flink.translation.functions.FlinkExecutableStageContextFactory;
-import org.apache.beam.runners.flink.translation.wrappers.streaming.DoFnOperator;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.state.FlinkStateInternals;
 import org.apache.beam.runners.fnexecution.control.BundleCheckpointHandlers.StateAndTimerBundleCheckpointHandler;
-import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.state.State;
 import org.apache.beam.sdk.state.StateContext;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.util.WindowedValue;
-import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.WindowingStrategy;
-import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
@@ -52,7 +39,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * for it and is cleared when the last one fired, so a finished restriction leaves nothing behind.
  * The timers keep their own names.
  */
-final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<InputT, OutputT> {
+final class StageOperator<InputT, OutputT> extends AbstractStageOperator<InputT, OutputT> {
   private static final long serialVersionUID = 1L;
   static final String RESIDUAL_STATE = StateAndTimerBundleCheckpointHandler.SDF_PREFIX + ":residual";
   /** How many timers of the same residual key and window are still to fire. */
@@ -65,60 +52,15 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
   static volatile int entriesAtLastClose = -1;
 
   private final boolean splittable;
-  /** The output tag of each output PCollection of the stage (Beam keeps its copy private). */
-  private final Map<String, TupleTag<?>> outputTags;
   private final SerializablePipelineOptions options;
   private final Coder<?> elementKeyCoder;
-  private final JobInfo job;
 
-  StageOperator(
-      String stepName,
-      Coder<WindowedValue<InputT>> windowedInputCoder,
-      Map<TupleTag<?>, Coder<?>> outputCoders,
-      TupleTag<OutputT> mainOutputTag,
-      List<TupleTag<?>> additionalOutputTags,
-      DoFnOperator.MultiOutputOutputManagerFactory<OutputT> outputManagerFactory,
-      Map<Integer, PCollectionView<?>> sideInputTagMapping,
-      Collection<PCollectionView<?>> sideInputs,
-      Map<RunnerApi.ExecutableStagePayload.SideInputId, PCollectionView<?>> sideInputIds,
-      PipelineOptions options,
-      RunnerApi.ExecutableStagePayload payload,
-      JobInfo jobInfo,
-      FlinkExecutableStageContextFactory contextFactory,
-      Map<String, TupleTag<?>> outputMap,
-      WindowingStrategy windowingStrategy,
-      Coder keyCoder,
-      KeySelector<WindowedValue<InputT>, ?> keySelector,
-      boolean splittable) {
-    super(
-        stepName,
-        windowedInputCoder,
-        outputCoders,
-        mainOutputTag,
-        additionalOutputTags,
-        outputManagerFactory,
-        sideInputTagMapping,
-        sideInputs,
-        sideInputIds,
-        options,
-        payload,
-        jobInfo,
-        contextFactory,
-        outputMap,
-        windowingStrategy,
-        keyCoder,
-        keySelector);
+  /** {@code splittable}: the stage is an SDF's process step, whose residuals are kept in one state. */
+  StageOperator(StageOperatorArgs<InputT, OutputT> args, boolean splittable) {
+    super(args);
     this.splittable = splittable;
-    this.outputTags = Map.copyOf(outputMap);
-    this.options = new SerializablePipelineOptions(options);
-    this.elementKeyCoder = keyCoder;
-    this.job = jobInfo;
-  }
-
-  @Override
-  public void open() throws Exception {
-    EmbeddedStageContexts.register(job);
-    super.open();
+    this.options = new SerializablePipelineOptions(args.options);
+    this.elementKeyCoder = args.keyCoder;
   }
 
   /** Swaps the keyed state internals before {@code open} hands them to the stage's handlers. */
@@ -133,8 +75,7 @@ final class StageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<I
 
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
-    OutputReadingBundleFactory.install(
-        this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager), SpillDirectories.of(this));
+    installOutputReading();
     return super.createWrappingDoFnRunner(wrappedRunner, stepContext);
   }
 

@@ -8,9 +8,7 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.Lock;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.core.DoFnRunner;
@@ -18,21 +16,14 @@ import org.apache.beam.runners.core.StateNamespaces;
 import org.apache.beam.runners.core.StateNamespaces.WindowNamespace;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
-import org.apache.beam.runners.flink.translation.functions.FlinkExecutableStageContextFactory;
-import org.apache.beam.runners.flink.translation.wrappers.streaming.DoFnOperator;
 import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableStageDoFnOperator;
 import org.apache.beam.runners.fnexecution.control.TimerReceiverFactory;
-import org.apache.beam.runners.fnexecution.provisioning.JobInfo;
 import org.apache.beam.runners.fnexecution.state.StateRequestHandler;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.util.construction.PTransformTranslation;
-import org.apache.beam.sdk.values.WindowingStrategy;
 import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBufferException;
 import org.apache.flink.api.java.functions.KeySelector;
 
@@ -56,7 +47,7 @@ import org.apache.flink.api.java.functions.KeySelector;
  * hands it to the harness runner. A Beam upgrade that renames the field fails {@code open()} with a
  * message naming it (and {@code StatefulStageOperatorTest}).
  */
-final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOperator<InputT, OutputT> {
+final class StatefulStageOperator<InputT, OutputT> extends AbstractStageOperator<InputT, OutputT> {
 
   private static final long serialVersionUID = 1L;
   static final String BEAM_HANDLER_FIELD = "stateRequestHandler";
@@ -64,12 +55,9 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   static final String STATE_CLEANUP_TIMER_ID = "__user-state-cleanup__";
 
   private final UserStateKinds userStates;
-  /** The output tag of each output PCollection of the stage (Beam keeps its copy private). */
-  private final Map<String, TupleTag<?>> outputTags;
   private final KeySelector<WindowedValue<InputT>, ByteBuffer> stateKeySelector;
   private final List<String> windowExpirationFamilies;
   private final boolean keyScoped;
-  private final JobInfo job;
   private transient HarnessBundleRunner<InputT, OutputT> harnessBundles;
   private transient UserStateRequestHandler userStateHandler;
   /** Keys and windows whose state-cleanup timer fired in the harness bundle in progress. */
@@ -77,67 +65,29 @@ final class StatefulStageOperator<InputT, OutputT> extends ExecutableStageDoFnOp
   /** Beam's {@code FlinkTimerInternals#hasPendingEventTimeTimers(long)}, bound to this operator's. */
   private transient PendingTimers pendingTimers;
 
+  /**
+   * {@code userStates}: the stage's states the runner serves; {@code windowExpirationFamilies}: its
+   * {@code @OnWindowExpiration} timer families ({@link #windowExpirationFamilies}). The stage must
+   * run keyed.
+   */
   @SuppressWarnings({"rawtypes", "unchecked"})
   StatefulStageOperator(
-      String stepName,
-      Coder<WindowedValue<InputT>> windowedInputCoder,
-      Map<TupleTag<?>, Coder<?>> outputCoders,
-      TupleTag<OutputT> mainOutputTag,
-      List<TupleTag<?>> additionalOutputTags,
-      DoFnOperator.MultiOutputOutputManagerFactory<OutputT> outputManagerFactory,
-      Map<Integer, PCollectionView<?>> sideInputTagMapping,
-      Collection<PCollectionView<?>> sideInputs,
-      Map<RunnerApi.ExecutableStagePayload.SideInputId, PCollectionView<?>> sideInputIds,
-      PipelineOptions options,
-      RunnerApi.ExecutableStagePayload payload,
-      JobInfo jobInfo,
-      Map<String, TupleTag<?>> outputMap,
-      WindowingStrategy windowingStrategy,
-      Coder keyCoder,
-      KeySelector keySelector,
-      UserStateKinds userStates,
-      List<String> windowExpirationFamilies) {
-    super(
-        stepName,
-        windowedInputCoder,
-        outputCoders,
-        mainOutputTag,
-        additionalOutputTags,
-        outputManagerFactory,
-        sideInputTagMapping,
-        sideInputs,
-        sideInputIds,
-        options,
-        payload,
-        jobInfo,
-        FlinkExecutableStageContextFactory.getInstance(),
-        outputMap,
-        windowingStrategy,
-        keyCoder,
-        keySelector);
-    if (keySelector == null) {
+      StageOperatorArgs<InputT, OutputT> args, UserStateKinds userStates, List<String> windowExpirationFamilies) {
+    super(args);
+    if (args.keySelector == null) {
       throw new IllegalArgumentException(
-          "Stage '" + stepName + "' has user state (" + userStates + ") or window-expiration timers but no key");
+          "Stage '" + args.stepName + "' has user state (" + userStates + ") or window-expiration timers but no key");
     }
     this.userStates = userStates;
-    this.outputTags = Map.copyOf(outputMap);
     this.windowExpirationFamilies = List.copyOf(windowExpirationFamilies);
-    this.stateKeySelector = keySelector;
+    this.stateKeySelector = (KeySelector) args.keySelector;
     this.keyScoped = !userStates.multimapStates().isEmpty();
-    this.job = jobInfo;
-  }
-
-  @Override
-  public void open() throws Exception {
-    EmbeddedStageContexts.register(job);
-    super.open();
   }
 
   @Override
   protected DoFnRunner<InputT, OutputT> createWrappingDoFnRunner(DoFnRunner<InputT, OutputT> wrappedRunner, StepContext stepContext) {
     installUserStateHandler();
-    OutputReadingBundleFactory.install(
-        this, stepName, OutputReadingBundleFactory.emitter(outputTags, () -> outputManager), SpillDirectories.of(this));
+    installOutputReading();
     expiredWindows = new ArrayDeque<>();
     if (userStates.any()) {
       pendingTimers = PendingTimers.of(stepContext.timerInternals());

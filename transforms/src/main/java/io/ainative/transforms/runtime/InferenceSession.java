@@ -1,4 +1,4 @@
-package io.ainative.transforms.internal;
+package io.ainative.transforms.runtime;
 
 import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;

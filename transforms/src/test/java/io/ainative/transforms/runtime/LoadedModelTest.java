@@ -1,4 +1,4 @@
-package io.ainative.transforms.internal;
+package io.ainative.transforms.runtime;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;

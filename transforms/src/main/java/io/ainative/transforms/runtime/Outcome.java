@@ -1,4 +1,4 @@
-package io.ainative.transforms.internal;
+package io.ainative.transforms.runtime;
 
 import io.ainative.transforms.InferenceStep;
 import java.util.Objects;

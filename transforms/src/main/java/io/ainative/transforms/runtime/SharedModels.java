@@ -1,4 +1,4 @@
-package io.ainative.transforms.internal;
+package io.ainative.transforms.runtime;
 
 import io.ainative.transforms.ModelLoadException;
 import io.ainative.transforms.ModelSpec;

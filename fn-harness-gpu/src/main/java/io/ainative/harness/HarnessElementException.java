@@ -1,14 +1,15 @@
-package io.ainative.harness.fnapi;
+package io.ainative.harness;
 
 /**
  * An element's failure as the SDK harness reported it: the class and message of the exception
- * thrown there (the exception itself stays in the harness, as on any wire).
+ * thrown there (the exception itself stays in the harness, as on any wire). Here, not in {@code
+ * fnapi}, because the service's wire reports the harness's class for it.
  */
 public final class HarnessElementException extends Exception {
   private static final long serialVersionUID = 1L;
   private final String errorClass;
 
-  HarnessElementException(String errorClass, String message) {
+  public HarnessElementException(String errorClass, String message) {
     super(message, null, false, false);
     this.errorClass = errorClass;
   }
