@@ -502,11 +502,12 @@ public class RpcOperatorITCase {
   }
 
   @Test
-  public void twoRunInferenceTransforms_getAServiceEach() throws Exception {
+  public void twoRunInferenceTransforms_getAServiceEach_overTlsBetweenJvms() throws Exception {
     int n = 300;
     Path conf = tmp.newFolder().toPath();
     int restPort = JobVertices.restPortIn(conf);
-    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0"));
+    // Over TCP with TLS, as between TaskManagers: the job's self-signed certificate and its token.
+    Pipeline p = Pipeline.create(options(conf, "--numberOfExecutionRetries=0", "--inferenceInProcess=false", "--inferenceTls=ON"));
     ModelSpec<float[], Integer> spec = ShapesClassifier.batchSpecBuilder(model, SIZE, 1).build();
     p.apply(Create.of(images(n, -1)).withCoder(KvCoder.of(VarIntCoder.of(), FloatArrayCoder.of())))
         .apply("First", RunInference.<Integer, float[], Integer>keyed(spec).withOutputCoder(VarIntCoder.of()))

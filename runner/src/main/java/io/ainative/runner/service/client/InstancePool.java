@@ -92,7 +92,7 @@ final class InstancePool<I extends InstancePool.Instance> {
                 ? InProcessChannelBuilder.forName(info.localName()).maxInboundMessageSize(Integer.MAX_VALUE).intercept(token).build()
                 : tcpChannel(info);
         instances.put(info.id(), connector.apply(info, channel));
-        log.info("{}: connected to {}{}", description, info, local ? " in process" : "");
+        log.info("{}: connected to {}{}", description, info, local ? " in process" : tls != null ? " over TLS" : "");
       }
     }
     for (I c : new ArrayList<>(instances.values())) {
