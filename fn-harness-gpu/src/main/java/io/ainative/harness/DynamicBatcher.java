@@ -61,6 +61,7 @@ public final class DynamicBatcher<InputT, OutputT> implements AutoCloseable {
   private final List<Thread> workers = new ArrayList<>();
   private int inFlight;
   private long batches;
+  private long cancelled;
   private boolean accepting = true;
   private boolean stopped;
 
@@ -176,9 +177,21 @@ public final class DynamicBatcher<InputT, OutputT> implements AutoCloseable {
         int take = batchSize(queue.size());
         List<Request<InputT, OutputT>> batch = new ArrayList<>(take);
         for (int i = 0; i < take; i++) {
-          batch.add(queue.pollFirst());
+          Request<InputT, OutputT> r = queue.pollFirst();
+          if (r.future.isCancelled()) {
+            cancelled++;
+          } else {
+            batch.add(r);
+          }
         }
-        inFlight += take;
+        if (batch.isEmpty()) {
+          notFull.signalAll();
+          if (queue.isEmpty() && inFlight == 0) {
+            idle.signalAll();
+          }
+          continue;
+        }
+        inFlight += batch.size();
         batches++;
         notFull.signalAll();
         if (!queue.isEmpty()) {
@@ -234,6 +247,40 @@ public final class DynamicBatcher<InputT, OutputT> implements AutoCloseable {
       } finally {
         lock.unlock();
       }
+    }
+  }
+
+  /**
+   * Drops the queued requests whose futures were cancelled (their callers are gone) so that they
+   * never run and free their room at once; returns how many it dropped. A request cancelled
+   * after this is dropped when a batch would take it.
+   */
+  public int dropCancelled() {
+    lock.lock();
+    try {
+      int before = queue.size();
+      queue.removeIf(r -> r.future.isCancelled());
+      int dropped = before - queue.size();
+      if (dropped > 0) {
+        cancelled += dropped;
+        notFull.signalAll();
+        if (queue.isEmpty() && inFlight == 0) {
+          idle.signalAll();
+        }
+      }
+      return dropped;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Requests dropped before they ran because their futures were cancelled. */
+  public long cancelledCount() {
+    lock.lock();
+    try {
+      return cancelled;
+    } finally {
+      lock.unlock();
     }
   }
 

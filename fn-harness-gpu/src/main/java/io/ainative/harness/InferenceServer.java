@@ -129,7 +129,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
         (ServerCallStreamObserver<InferResponse>) responseObserver;
     call.disableAutoRequest();
     ClientStream stream = new ClientStream(call, completedRequests);
-    call.setOnCancelHandler(() -> stream.cancelled = true);
+    call.setOnCancelHandler(() -> cancel(stream));
     call.request(1);
     return new StreamObserver<InferRequest>() {
       @Override
@@ -144,7 +144,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
 
       @Override
       public void onError(Throwable t) {
-        stream.cancelled = true;
+        cancel(stream);
       }
 
       @Override
@@ -154,11 +154,20 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
     };
   }
 
+  /** The stream's client is gone (its task failed or restarted): its queued elements never run. */
+  private void cancel(ClientStream stream) {
+    stream.cancel();
+    LoadedModels<InputT, OutputT> b = models.getNow(null);
+    if (b != null) {
+      b.batcher.dropCancelled();
+    }
+  }
+
   /** On the executor: decode, queue (blocking while full), then read the next request. */
   private void accept(ClientStream stream, InferRequest request) {
     CompletableFuture<InferResponse> response;
     try {
-      response = queue(request);
+      response = queue(stream, request);
     } catch (RuntimeException e) {
       response =
           CompletableFuture.completedFuture(error(request, Status.INTERNAL, e.toString()));
@@ -171,7 +180,7 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
                 e == null ? r : error(request, Status.INTERNAL, "request failed: " + e)));
   }
 
-  private CompletableFuture<InferResponse> queue(InferRequest request) {
+  private CompletableFuture<InferResponse> queue(ClientStream stream, InferRequest request) {
     if (draining) {
       return done(error(request, Status.UNAVAILABLE, "the inference service is draining"));
     }
@@ -200,7 +209,9 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
         continue;
       }
       try {
-        futures.add(b.batcher.submit(input.value));
+        CompletableFuture<Outcome<OutputT>> element = b.batcher.submit(input.value);
+        stream.queued(element);
+        futures.add(element);
       } catch (RejectedExecutionException e) {
         refused = Status.UNAVAILABLE.withDescription("the inference service is draining");
         break;
@@ -289,7 +300,8 @@ public final class InferenceServer<InputT, OutputT> extends InferenceServiceGrpc
           .setInFlight(b.batcher.inFlight())
           .setLoadTimeMillis(b.backend.loadMillis())
           .setWarmupMillis(b.backend.warmupMillis())
-          .setParameterBytes(b.backend.parameterBytes());
+          .setParameterBytes(b.backend.parameterBytes())
+          .setCancelledElements(b.batcher.cancelledCount());
     } else if (models.isCompletedExceptionally()) {
       s.setError(loadError());
     }

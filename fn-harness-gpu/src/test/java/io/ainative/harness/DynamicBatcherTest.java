@@ -154,6 +154,40 @@ public class DynamicBatcherTest {
   }
 
   @Test
+  public void cancelledRequests_neverRun_freeTheirRoom_andAreCounted() throws Exception {
+    List<Integer> ran = new CopyOnWriteArrayList<>();
+    GatedDoubler gate = new GatedDoubler();
+    batcher =
+        builder(List.of(batch -> {
+              ran.addAll(batch);
+              return gate.handle(batch);
+            }))
+            .optMaxBatchSize(1)
+            .optQueueCapacity(3)
+            .optMaxDelay(LONG)
+            .build();
+    CompletableFuture<Integer> running = batcher.submit(1);
+    gate.entered.await(); // the worker holds request 1
+    CompletableFuture<Integer> gone2 = batcher.submit(2);
+    CompletableFuture<Integer> kept = batcher.submit(3);
+    CompletableFuture<Integer> gone4 = batcher.submit(4);
+    gone2.cancel(false);
+    gone4.cancel(false);
+
+    assertEquals(2, batcher.dropCancelled());
+    assertEquals(1, batcher.queueDepth());
+    CompletableFuture<Integer> late = batcher.submit(5);
+    late.cancel(false); // cancelled after the drop: skipped when a batch would take it
+    gate.release.countDown();
+
+    assertEquals(2, (int) running.get(1, TimeUnit.MINUTES));
+    assertEquals(6, (int) kept.get(1, TimeUnit.MINUTES));
+    batcher.drain();
+    assertEquals(List.of(1, 3), ran);
+    assertEquals(3, batcher.cancelledCount());
+  }
+
+  @Test
   public void eachModelCopy_runsOneBatchAtATime_whileCopiesRunInParallel() throws Exception {
     GatedDoubler a = new GatedDoubler();
     GatedDoubler b = new GatedDoubler();

@@ -393,6 +393,42 @@ public class InferenceServerITCase {
   }
 
   @Test
+  public void aClientThatGoesAway_leavesNoQueuedWork_andItsDroppedElementsAreCounted() throws Exception {
+    start(InferenceOptions.defaults().withMaxBatchingDelay(Duration.standardMinutes(10)));
+    service.ready().get(2, TimeUnit.MINUTES);
+    // with a 10-minute batching delay, the request's three elements stay queued until the client goes
+    StreamObserver<InferRequest> out =
+        InferenceServiceGrpc.newStub(channel)
+            .infer(
+                new StreamObserver<InferResponse>() {
+                  @Override
+                  public void onNext(InferResponse r) {}
+
+                  @Override
+                  public void onError(Throwable t) {}
+
+                  @Override
+                  public void onCompleted() {}
+                });
+    ShapeImages images = new ShapeImages(SIZE, CHANNELS, 3);
+    out.onNext(request(9, List.of(images.next().pixels(), images.next().pixels(), images.next().pixels())));
+    while (status().getQueueDepth() < 3) {
+      Thread.onSpinWait();
+    }
+
+    out.onError(new IllegalStateException("the client task failed")); // cancels the call
+
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (status().getCancelledElements() < 3 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    StatusResponse after = status();
+    assertEquals(3, after.getCancelledElements());
+    assertEquals(0, after.getQueueDepth());
+    assertEquals(0, after.getInFlight());
+  }
+
+  @Test
   public void drain_answersAcceptedRequests_thenRefusesNewOnes() throws Exception {
     start(InferenceOptions.defaults().withMaxBatchingDelay(Duration.standardMinutes(10)));
     service.ready().get(2, TimeUnit.MINUTES);

@@ -42,7 +42,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   private final SourceReaderContext context;
   /** Events from background threads, sent from the task thread. */
   private final Queue<SourceEvent> outbox = new ConcurrentLinkedQueue<>();
-  private @Nullable ServiceInstance active;
+  private volatile @Nullable ServiceInstance active;
   /** The activation the enumerator expects {@link #active} to announce as. */
   private int generation;
   /** Parked instances still draining or freeing their model. */
@@ -57,11 +57,20 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   private boolean finished;
   /** Calls refused for their token, over every activation of this task. */
   private final Counter refusedCalls;
+  /** The Flink gauge of {@link #cancelledElements}. */
+  static final String CANCELLED_ELEMENTS = "cancelled_elements";
 
   RpcServiceReader(ServiceSpec spec, SourceReaderContext context) {
     this.spec = spec;
     this.context = context;
     this.refusedCalls = context.metricGroup().counter(ServiceEndpoint.REFUSED_CALLS);
+    context.metricGroup().gauge(CANCELLED_ELEMENTS, this::cancelledElements);
+  }
+
+  /** Elements the active instance dropped unrun because their client went away; 0 while parked. */
+  private long cancelledElements() {
+    ServiceInstance instance = active;
+    return instance == null ? 0 : instance.status().getCancelledElements();
   }
 
   @Override
