@@ -50,7 +50,8 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * the ainative rows (default {@code BEAM_CODER,ARROW_IPC}; {@code BEAM_CODER/FN_API_HARNESS} also
  * sets {@code --inferenceExecution}, {@code BEAM_CODER/DIRECT/2} the service's model copies and
  * {@code BEAM_CODER/DIRECT/1/1} its intra-op threads per copy, {@code BEAM_CODER/DIRECT/2/1/false}
- * turns {@code --inferenceInProcess} off: TCP even in one JVM),
+ * turns {@code --inferenceInProcess} off: TCP even in one JVM, and {@code .../false/ON} sets
+ * {@code --inferenceTls}: TLS on that TCP),
  * {@code image} the CNN's input as
  * SIZExCHANNELS (default {@code 32x1}), {@code cpu} whether to print where each run's CPU went by
  * thread ({@link ThreadCpu}): {@code cpu} over the second half, {@code cpu-all} from the first
@@ -340,7 +341,8 @@ public final class RpcServiceBenchmark {
               "--inferenceWireEncoding=" + wire[0],
               "--inferenceExecution=" + (wire.length > 1 ? wire[1] : "DIRECT"),
               "--inferenceIntraOpThreads=" + (wire.length > 3 ? wire[3] : "0"),
-              "--inferenceInProcess=" + (wire.length > 4 ? wire[4] : "true"));
+              "--inferenceInProcess=" + (wire.length > 4 ? wire[4] : "true"),
+              "--inferenceTls=" + (wire.length > 5 ? wire[5] : "AUTO"));
       copies = wire.length > 2 ? Integer.parseInt(wire[2]) : 1;
     } else {
       FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);

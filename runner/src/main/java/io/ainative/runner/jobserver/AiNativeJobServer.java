@@ -8,7 +8,6 @@ import org.apache.beam.sdk.expansion.service.ExpansionService;
 import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.util.construction.Environments;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import org.apache.beam.sdk.fn.server.ServerFactory;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.kohsuke.args4j.CmdLineException;
@@ -57,8 +56,8 @@ public final class AiNativeJobServer extends JobServerDriver {
   private AiNativeJobServer(Configuration configuration) {
     super(
         configuration,
-        ServerFactory.createWithPortSupplier(configuration::getPort),
-        ServerFactory.createWithPortSupplier(configuration::getArtifactPort),
+        new HostBoundServerFactory(configuration.getHost(), configuration::getPort),
+        new HostBoundServerFactory(configuration.getHost(), configuration::getArtifactPort),
         () -> new AiNativeJobInvoker(configuration));
   }
 

@@ -1,6 +1,5 @@
 package io.ainative.runner.translation;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.runners.core.DoFnRunner;
@@ -13,11 +12,22 @@ import org.apache.beam.runners.flink.translation.wrappers.streaming.ExecutableSt
 import org.apache.beam.runners.flink.translation.wrappers.streaming.state.FlinkStateInternals;
 import org.apache.beam.runners.fnexecution.control.BundleCheckpointHandlers.StateAndTimerBundleCheckpointHandler;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.CombiningState;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.MultimapState;
+import org.apache.beam.sdk.state.OrderedListState;
+import org.apache.beam.sdk.state.SetState;
 import org.apache.beam.sdk.state.State;
+import org.apache.beam.sdk.state.StateBinder;
 import org.apache.beam.sdk.state.StateContext;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.state.WatermarkHoldState;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.CombineWithContext;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.heap.HeapKeyedStateBackend;
@@ -33,18 +43,15 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * ({@code sdf_checkpoint:<n>:<index>}), and reads it back when its timer fires without clearing it.
  * On Flink every new name registers a new keyed state for good (a state table with a map per key
  * group, and a descriptor kept for the final clean-up), so an unbounded read registers states
- * without end and fills any heap in time. Here every such name maps
- * to one state, {@value #RESIDUAL_STATE}: it is keyed by the residual's element and restriction
- * and scoped to its window, which is what made the names unique. The cell counts the timers set
- * for it and is cleared when the last one fired, so a finished restriction leaves nothing behind.
- * The timers keep their own names.
+ * without end and fills any heap in time. Here every such name is an entry of one map state,
+ * {@value #RESIDUAL_STATE}, under the residual's key (its element) and window: the entry is named
+ * after the checkpoint, as the state was, because one element can have several residuals at once
+ * (one per restriction it was split into), and it is removed when its timer fires and reads it,
+ * so a finished restriction leaves nothing behind. The timers keep their own names.
  */
 final class StageOperator<InputT, OutputT> extends AbstractStageOperator<InputT, OutputT> {
   private static final long serialVersionUID = 1L;
   static final String RESIDUAL_STATE = StateAndTimerBundleCheckpointHandler.SDF_PREFIX + ":residual";
-  /** How many timers of the same residual key and window are still to fire. */
-  private static final StateTag<ValueState<Integer>> PENDING =
-      StateTags.value(StateAndTimerBundleCheckpointHandler.SDF_PREFIX + ":pending", VarIntCoder.of());
 
   /** Residuals written in this JVM (a diagnostic, read by tests). */
   static final AtomicLong RESIDUALS_WRITTEN = new AtomicLong();
@@ -88,7 +95,7 @@ final class StageOperator<InputT, OutputT> extends AbstractStageOperator<InputT,
     super.close();
   }
 
-  /** Beam's state internals, with every SDF checkpoint's residual in {@link #RESIDUAL_STATE}. */
+  /** Beam's state internals, with every SDF checkpoint's residual an entry of {@link #RESIDUAL_STATE}. */
   static final class ResidualStateInternals<K> extends FlinkStateInternals<K> {
     ResidualStateInternals(KeyedStateBackend<ByteBuffer> backend, Coder<K> keyCoder, SerializablePipelineOptions options)
         throws Exception {
@@ -101,78 +108,97 @@ final class StageOperator<InputT, OutputT> extends AbstractStageOperator<InputT,
       if (!StateAndTimerBundleCheckpointHandler.isSdfTimer(address.getId())) {
         return super.state(namespace, address, c);
       }
-      ValueState<Object> cell = (ValueState<Object>) super.state(namespace, new Renamed<>(address, RESIDUAL_STATE), c);
-      ValueState<Integer> pending = super.state(namespace, PENDING, c);
-      return (T) new Counted<>(cell, pending);
+      Coder<Object> coder = ValueCoder.of((StateSpec<ValueState<Object>>) (StateSpec<?>) address.getSpec());
+      MapState<String, Object> residuals = super.state(namespace, StateTags.map(RESIDUAL_STATE, StringUtf8Coder.of(), coder), c);
+      return (T) new Entry<>(residuals, address.getId());
     }
   }
 
-  /** A tag under another name, with the same spec. */
-  private static final class Renamed<S extends State> implements StateTag<S> {
-    private static final long serialVersionUID = 1L;
-    private final StateTag<S> tag;
-    private final String id;
+  /** Finds the coder of a value state's spec (the only kind the checkpoint handler asks for). */
+  private static final class ValueCoder implements StateBinder {
+    private @Nullable Coder<?> coder;
 
-    Renamed(StateTag<S> tag, String id) {
-      this.tag = tag;
-      this.id = id;
+    @SuppressWarnings("unchecked")
+    static <T> Coder<T> of(StateSpec<ValueState<T>> spec) {
+      ValueCoder binder = new ValueCoder();
+      spec.bind("residual", binder);
+      return (Coder<T>) java.util.Objects.requireNonNull(binder.coder, "the residual's coder");
     }
 
     @Override
-    public void appendTo(Appendable sb) throws IOException {
-      sb.append(id);
+    public <T> ValueState<T> bindValue(String id, StateSpec<ValueState<T>> spec, Coder<T> valueCoder) {
+      coder = valueCoder;
+      return null;
     }
 
     @Override
-    public String getId() {
-      return id;
+    public <T> BagState<T> bindBag(String id, StateSpec<BagState<T>> spec, Coder<T> elemCoder) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
     }
 
     @Override
-    public StateSpec<S> getSpec() {
-      return tag.getSpec();
+    public <T> SetState<T> bindSet(String id, StateSpec<SetState<T>> spec, Coder<T> elemCoder) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
     }
 
     @Override
-    @SuppressWarnings("deprecation")
-    public S bind(StateBinder binder) {
-      return tag.bind(binder);
+    public <K, V> MapState<K, V> bindMap(String id, StateSpec<MapState<K, V>> spec, Coder<K> keyCoder, Coder<V> valueCoder) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
+    }
+
+    @Override
+    public <T> OrderedListState<T> bindOrderedList(String id, StateSpec<OrderedListState<T>> spec, Coder<T> elemCoder) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
+    }
+
+    @Override
+    public <K, V> MultimapState<K, V> bindMultimap(String id, StateSpec<MultimapState<K, V>> spec, Coder<K> keyCoder, Coder<V> valueCoder) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
+    }
+
+    @Override
+    public <InputT, AccumT, OutputT> CombiningState<InputT, AccumT, OutputT> bindCombining(
+        String id, StateSpec<CombiningState<InputT, AccumT, OutputT>> spec, Coder<AccumT> accumCoder,
+        Combine.CombineFn<InputT, AccumT, OutputT> combineFn) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
+    }
+
+    @Override
+    public <InputT, AccumT, OutputT> CombiningState<InputT, AccumT, OutputT> bindCombiningWithContext(
+        String id, StateSpec<CombiningState<InputT, AccumT, OutputT>> spec, Coder<AccumT> accumCoder,
+        CombineWithContext.CombineFnWithContext<InputT, AccumT, OutputT> combineFn) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
+    }
+
+    @Override
+    public WatermarkHoldState bindWatermark(String id, StateSpec<WatermarkHoldState> spec, TimestampCombiner timestampCombiner) {
+      throw new UnsupportedOperationException("an SDF residual is a value state");
     }
   }
 
   /**
-   * A residual's cell. The handler writes it with each timer it sets, and each timer that fires
-   * reads it once; an unchanged restriction (a read that found nothing new) can be checkpointed
-   * again before its last timer fired, under the same key, so the cell counts the timers still to
-   * fire and is cleared when none is.
+   * One checkpoint's residual: the handler writes it when it sets the checkpoint's timer, and the
+   * timer reads it once when it fires, which removes it.
    */
-  private static final class Counted<T> implements ValueState<T> {
-    private final ValueState<T> cell;
-    private final ValueState<Integer> pending;
+  private static final class Entry<T> implements ValueState<T> {
+    private final MapState<String, T> residuals;
+    private final String checkpoint;
 
-    Counted(ValueState<T> cell, ValueState<Integer> pending) {
-      this.cell = cell;
-      this.pending = pending;
+    Entry(MapState<String, T> residuals, String checkpoint) {
+      this.residuals = residuals;
+      this.checkpoint = checkpoint;
     }
 
     @Override
     public void write(T input) {
       RESIDUALS_WRITTEN.incrementAndGet();
-      cell.write(input);
-      Integer n = pending.read();
-      pending.write(n == null ? 1 : n + 1);
+      residuals.put(checkpoint, input);
     }
 
     @Override
     public @Nullable T read() {
-      T value = cell.read();
-      Integer n = pending.read();
-      if (n == null || n <= 1) {
-        cell.clear();
-        pending.clear();
-      } else {
-        pending.write(n - 1);
-      }
+      T value = residuals.get(checkpoint).read();
+      residuals.remove(checkpoint);
       return value;
     }
 
@@ -183,8 +209,7 @@ final class StageOperator<InputT, OutputT> extends AbstractStageOperator<InputT,
 
     @Override
     public void clear() {
-      cell.clear();
-      pending.clear();
+      residuals.remove(checkpoint);
     }
   }
 }

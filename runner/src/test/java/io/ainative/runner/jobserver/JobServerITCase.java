@@ -50,6 +50,29 @@ public class JobServerITCase {
   }
 
   @Test
+  public void byDefault_theJobApiListensOnLoopbackOnly() throws Exception {
+    int port = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+    try (java.net.Socket local = new java.net.Socket()) {
+      local.connect(new java.net.InetSocketAddress("localhost", port), 2000);
+    }
+    java.util.Optional<java.net.InetAddress> other = java.util.Optional.empty();
+    for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (java.net.InetAddress address : java.util.Collections.list(nic.getInetAddresses())) {
+        if (nic.isUp() && !address.isLoopbackAddress() && address instanceof java.net.Inet4Address) {
+          other = java.util.Optional.of(address);
+        }
+      }
+    }
+    org.junit.Assume.assumeTrue("this machine has a non-loopback IPv4 address to try", other.isPresent());
+    try (java.net.Socket remote = new java.net.Socket()) {
+      remote.connect(new java.net.InetSocketAddress(other.get(), port), 2000);
+      throw new AssertionError("the job server accepted a connection on " + other.get() + ":" + port);
+    } catch (java.io.IOException refused) {
+      // nothing listens there
+    }
+  }
+
+  @Test
   public void pipelineThroughTheJobApi_runsItsAssertionsAndReportsMetrics() {
     Pipeline p = pipeline();
     CoveragePipeline.apply(p);
