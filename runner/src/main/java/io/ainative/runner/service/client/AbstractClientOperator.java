@@ -1,7 +1,7 @@
 package io.ainative.runner.service.client;
 
 import io.ainative.runner.service.discovery.InstanceInfo;
-import io.ainative.runner.service.discovery.TlsIdentity;
+import io.ainative.runner.service.discovery.ServiceSpec;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -177,11 +177,8 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
   /** Connects the client to a newly listed instance over {@code channel}. */
   abstract I connect(InstanceInfo info, ManagedChannel channel);
 
-  /** The service's call token, shown on every call to its instances. */
-  abstract String callToken();
-
-  /** What the service's instances present over TLS, or null for plaintext. */
-  abstract @Nullable TlsIdentity tls();
+  /** The service this client calls: its token and TLS identity are used on every call. */
+  abstract ServiceSpec service();
 
   /** Whether an instance in this JVM is reached in process (see {@code LocalEndpoints}). */
   boolean inProcessTransport() {
@@ -223,7 +220,7 @@ abstract class AbstractClientOperator<R, I extends InstancePool.Instance>
     anyMail = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
     waiting = new ArrayDeque<>();
     heldWatermarks = new HeldWatermarks();
-    instances = new InstancePool<>(this::connect, inProcessTransport(), callToken(), tls(), log, description);
+    instances = new InstancePool<>(this::connect, inProcessTransport(), service().token(), service().tls(), log, description);
     metricsAccumulator = getRuntimeContext().getAccumulator(FlinkMetricContainer.ACCUMULATOR_NAME);
     if (metricsAccumulator == null) {
       metricsAccumulator = new MetricsAccumulator();

@@ -7,7 +7,7 @@ import io.ainative.harness.grpc.InferResponse;
 import io.ainative.harness.grpc.InferenceServiceGrpc;
 import io.ainative.multimodal.types.ObjectRef;
 import io.ainative.runner.service.discovery.InstanceInfo;
-import io.ainative.runner.service.discovery.TlsIdentity;
+import io.ainative.runner.service.discovery.ServiceSpec;
 import io.ainative.transforms.InferenceFailedException;
 import io.ainative.transforms.InferenceFailure;
 import io.ainative.transforms.InferenceOptions;
@@ -385,13 +385,8 @@ public final class RpcClientOperator extends AbstractClientOperator<RpcClientOpe
   // ---------------------------------------------------------------- instances
 
   @Override
-  String callToken() {
-    return config.service.token();
-  }
-
-  @Override
-  @Nullable TlsIdentity tls() {
-    return config.service.tls();
+  ServiceSpec service() {
+    return config.service;
   }
 
   @Override

@@ -3,7 +3,7 @@ package io.ainative.runner.service.client;
 import io.ainative.harness.stage.StageCalls;
 import io.ainative.runner.service.client.InstancePool.Instance;
 import io.ainative.runner.service.discovery.InstanceInfo;
-import io.ainative.runner.service.discovery.TlsIdentity;
+import io.ainative.runner.service.discovery.ServiceSpec;
 import io.ainative.runner.service.discovery.StageSpec;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -137,13 +137,8 @@ public final class StageClientOperator extends AbstractClientOperator<StageClien
   // ---------------------------------------------------------------- requests
 
   @Override
-  String callToken() {
-    return spec.service().token();
-  }
-
-  @Override
-  @Nullable TlsIdentity tls() {
-    return spec.service().tls();
+  ServiceSpec service() {
+    return spec.service();
   }
 
   @Override
