@@ -19,7 +19,6 @@ side inputs inside); the runner refuses the pipeline otherwise, naming the trans
 """
 
 import copy
-import functools
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import RunInference
@@ -84,10 +83,6 @@ class Served(beam.PTransform):
     return "Served(%s)" % self._transform.label
 
 
-def _fixed_batch_kwargs(kwargs):
-  return kwargs
-
-
 def _batched_per_request(transform, request_size):
   """``transform``, where it is a RunInference, with its model handler batching whole requests.
 
@@ -106,8 +101,9 @@ def _batched_per_request(transform, request_size):
   size = min(request_size, kwargs.get("max_batch_size", request_size))
   kwargs.update(min_batch_size=size, max_batch_size=size)
   handler = copy.copy(handler)
-  # An instance attribute in front of the class's method; RunInference reads it at expansion.
-  handler.batch_elements_kwargs = functools.partial(_fixed_batch_kwargs, kwargs)
+  # An instance attribute in front of the class's method; RunInference reads it at expansion. A
+  # dict's own method, so that workers unpickling the handler need nothing of this package.
+  handler.batch_elements_kwargs = kwargs.copy
   transform = copy.copy(transform)
   transform._model_handler = handler
   return transform
