@@ -21,6 +21,8 @@ import org.apache.beam.sdk.options.PortablePipelineOptions;
  * host:port} or {@code http(s)://host:port} (the REST endpoint of a Flink cluster).
  */
 public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
+  /** The default of {@code --inferenceMaxMessageBytes}: 256 MiB. */
+  int DEFAULT_INFERENCE_MAX_MESSAGE_BYTES = 256 << 20;
 
   @Description(
       "Task slots of the embedded MiniCluster (--flinkMaster=[local]). 0 sizes it for the"
@@ -114,7 +116,7 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
       "The largest request, in bytes, an inference service instance (RunInference or served stage)"
           + " accepts: a larger one is refused with RESOURCE_EXHAUSTED before it is read. Large"
           + " inputs travel by reference instead (--inferenceObjectStore).")
-  @Default.Integer(256 << 20)
+  @Default.Integer(DEFAULT_INFERENCE_MAX_MESSAGE_BYTES)
   int getInferenceMaxMessageBytes();
 
   void setInferenceMaxMessageBytes(int value);

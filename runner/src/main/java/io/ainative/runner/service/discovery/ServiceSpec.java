@@ -2,6 +2,7 @@ package io.ainative.runner.service.discovery;
 
 import io.ainative.harness.InferenceServer;
 import io.ainative.harness.RequestObjectStore;
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.transforms.InferenceOptions;
 import io.ainative.transforms.ModelSpec;
 import java.io.Serializable;
@@ -36,10 +37,7 @@ public final class ServiceSpec implements Serializable {
   /** What instances present over TLS and clients trust; null: plaintext. */
   private @Nullable TlsIdentity tls;
   /** The largest request an instance accepts. */
-  private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
-
-  /** The default of {@code --inferenceMaxMessageBytes}. */
-  public static final int DEFAULT_MAX_MESSAGE_BYTES = 256 << 20;
+  private int maxMessageBytes = AiNativeFlinkPipelineOptions.DEFAULT_INFERENCE_MAX_MESSAGE_BYTES;
 
   /** A service that cannot scale beyond its instances, with the default drain bound (30 s). */
   public ServiceSpec(
