@@ -198,8 +198,12 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
         stepMap = stepMap(client.getAccumulators().get(QUERY_TIMEOUT_SECONDS, TimeUnit.SECONDS));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      } catch (ExecutionException | TimeoutException e) {
-        // Fall back to what was read last.
+      } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+        // No answer, or the job ended meanwhile and its embedded cluster is gone (Flink's
+        // MiniCluster then throws): take the final results if they are in, else what was read last.
+        if (completion.isDone() && !completion.isCompletedExceptionally()) {
+          stepMap = stepMap(completion.join().getAllAccumulatorResults());
+        }
       }
     }
     if (stepMap != null) {
