@@ -48,7 +48,7 @@ public final class JobLauncher {
     try {
       // Served stages leave the data DAG first: their contents must not be fused with it.
       RunnerApi.Pipeline served = io.ainative.runner.translation.service.ServedStages.rewrite(pipeline);
-      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(served);
+      RunnerApi.Pipeline rewritten = ProtoRewrites.runnerExecutedFlattens(CombinerLifting.lift(served));
       // Expand splittable ParDos so bundles can be sized and split.
       RunnerApi.Pipeline sdfExpanded =
           ProtoOverrides.updateTransform(
