@@ -49,7 +49,7 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
           + " machine's cores divided by the copies per instance. In a pipeline the copies' threads"
           + " share the cores with everything else, and idle intra-op threads then spin and waste"
           + " CPU: on CPU prefer several copies of 1 thread each over one copy with many threads"
-          + " (benchmarks/README.md).")
+          + " .")
   @Default.Integer(0)
   int getInferenceIntraOpThreads();
 
@@ -59,11 +59,11 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
       "Where an inference service runs its model copies: DIRECT (called by the service's batcher"
           + " threads) or FN_API_HARNESS (in Beam's Java SDK harness inside the service's task, one"
           + " Fn API bundle per batch, whose element refers to the batch). Results are the same;"
-          + " FN_API_HARNESS adds a bundle's round trips to every batch (benchmarks/README.md).")
+          + " FN_API_HARNESS adds a bundle's round trips to every batch.")
   @Default.Enum("DIRECT")
-  io.ainative.harness.InferenceServer.Execution getInferenceExecution();
+  InferenceExecution getInferenceExecution();
 
-  void setInferenceExecution(io.ainative.harness.InferenceServer.Execution execution);
+  void setInferenceExecution(InferenceExecution execution);
 
   @Description(
       "How an inference client sends its batches to the service: ARROW_IPC (one Arrow record"

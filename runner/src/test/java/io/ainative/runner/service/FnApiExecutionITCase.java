@@ -5,7 +5,6 @@ import static org.hamcrest.Matchers.is;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import io.ainative.harness.InferenceServer;
 import io.ainative.harness.testing.FloatArrayCoder;
 import io.ainative.harness.testing.IdentityModel;
 import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
@@ -49,7 +48,7 @@ public class FnApiExecutionITCase {
   private static TestPipeline pipeline(int retries) {
     AiNativeFlinkPipelineOptions options = InferenceSemanticsITCase.embeddedOptions();
     options.setNumberOfExecutionRetries(retries);
-    options.setInferenceExecution(InferenceServer.Execution.FN_API_HARNESS);
+    options.setInferenceExecution(io.ainative.runner.options.InferenceExecution.FN_API_HARNESS);
     return TestPipeline.fromOptions(options).enableAbandonedNodeEnforcement(false);
   }
 

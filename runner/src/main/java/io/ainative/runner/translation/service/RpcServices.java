@@ -1,5 +1,6 @@
 package io.ainative.runner.translation.service;
 
+import io.ainative.harness.InferenceServer;
 import io.ainative.harness.RequestObjectStore;
 import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.options.ServiceTls;
@@ -253,7 +254,8 @@ public final class RpcServices {
                 io.modelInputCoder,
                 io.modelOutputCoder,
                 options,
-                pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceExecution(),
+                InferenceServer.Execution.valueOf(
+                    pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getInferenceExecution().name()),
                 clients,
                 maxInstances(name, options, pipelineOptions),
                 drainTimeoutMillis(pipelineOptions),
