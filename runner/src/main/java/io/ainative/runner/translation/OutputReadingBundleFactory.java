@@ -78,11 +78,15 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
   static final int MEMORY_LIMIT = 10_000;
 
   private final StageBundleFactory delegate;
+  /** Replaces Beam's finalizer, which finalizes every bundle whenever any checkpoint completes. */
+  private final CheckpointFinalizations finalizations;
   private final Emitter emitter;
   /** One bundle at a time: Beam's operator finishes a bundle before it starts the next. */
   private final OutputHandoff handoff;
 
-  private OutputReadingBundleFactory(StageBundleFactory delegate, Emitter emitter, Supplier<Path> spillDirectory) {
+  private OutputReadingBundleFactory(
+      StageBundleFactory delegate, Emitter emitter, Supplier<Path> spillDirectory, CheckpointFinalizations finalizations) {
+    this.finalizations = finalizations;
     this.delegate = delegate;
     this.emitter = emitter;
     Map<String, Coder<WindowedValue<?>>> coders = outputCoders(delegate.getProcessBundleDescriptor());
@@ -121,7 +125,12 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
    * spillDirectory} what waits beyond {@link #MEMORY_LIMIT}. Call from {@code
    * createWrappingDoFnRunner}, before Beam's runner takes the factory.
    */
-  static void install(ExecutableStageDoFnOperator<?, ?> operator, String stepName, Emitter emitter, Supplier<Path> spillDirectory) {
+  static void install(
+      ExecutableStageDoFnOperator<?, ?> operator,
+      String stepName,
+      Emitter emitter,
+      Supplier<Path> spillDirectory,
+      CheckpointFinalizations finalizations) {
     try {
       Field field = ExecutableStageDoFnOperator.class.getDeclaredField(OPERATOR_FIELD);
       field.setAccessible(true);
@@ -130,7 +139,8 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
         throw new IllegalStateException("Beam's operator has not built its bundle factory yet");
       }
       if (!(current instanceof OutputReadingBundleFactory)) {
-        field.set(operator, new OutputReadingBundleFactory(current, emitter, spillDirectory));
+        field.set(operator, new OutputReadingBundleFactory(current, emitter, spillDirectory, finalizations));
+        finalizations.sendTo(current.getInstructionRequestHandler());
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       throw new IllegalStateException(
@@ -170,7 +180,7 @@ final class OutputReadingBundleFactory implements StageBundleFactory {
           }
         };
     RemoteBundle bundle =
-        delegate.getBundle(toHandoff, timerReceiverFactory, stateRequestHandler, progressHandler, finalizationHandler, checkpointHandler);
+        delegate.getBundle(toHandoff, timerReceiverFactory, stateRequestHandler, progressHandler, finalizations, checkpointHandler);
     try {
       SdkHarnessClient.BundleProcessor.ActiveBundle active = activeBundle(bundle);
       readOnArrival(active);
