@@ -138,7 +138,8 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
    * @param serviceOrStepName the name of the RunInference step the service serves, or of the shared
    *     service ({@code withSharedService})
    * @param activeInstances between 1 and the service's {@code maxInstances} ({@code
-   *     --maxInferenceInstances}, or its instances)
+   *     --maxInferenceInstances}, or its instances); a service that scales by load keeps this count
+   *     until {@link #releaseServiceScale}
    * @throws IllegalArgumentException for an unknown name, or a count out of bounds (naming the
    *     service and the bounds)
    * @throws IllegalStateException when the job has ended, the service is not running yet or is
@@ -147,6 +148,18 @@ public final class AiNativePipelineResult implements PortablePipelineResult {
   public ServiceStatus scaleService(String serviceOrStepName, int activeInstances) {
     String clientUid = clientOf(serviceOrStepName);
     return ServiceControl.scale(ServiceControl.gatewayOf(client), clientUid, activeInstances, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
+  }
+
+  /**
+   * Lets a service that scales by load ({@code --inferenceAutoscaleTargetOngoing}) choose its count
+   * again after {@link #scaleService} pinned it; returns its status.
+   *
+   * @throws IllegalArgumentException for an unknown name, or a service that does not scale by load
+   * @throws IllegalStateException as for {@link #scaleService}
+   */
+  public ServiceStatus releaseServiceScale(String serviceOrStepName) {
+    String clientUid = clientOf(serviceOrStepName);
+    return ServiceControl.releaseScale(ServiceControl.gatewayOf(client), clientUid, TimeUnit.SECONDS.toMillis(QUERY_TIMEOUT_SECONDS));
   }
 
   /**

@@ -163,6 +163,37 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   void setInferenceDrainTimeoutMillis(long millis);
 
   @Description(
+      "Scale each inference service by load: the elements (queued or in a running batch) each active"
+          + " instance should hold. The service then runs between --inferenceAutoscaleMinInstances and"
+          + " its maxInstances (--maxInferenceInstances). 0: no scaling by load (scaleService still works).")
+  @Default.Double(0)
+  double getInferenceAutoscaleTargetOngoing();
+
+  void setInferenceAutoscaleTargetOngoing(double elements);
+
+  @Description("The fewest instances a service scaling by load runs (at least 1).")
+  @Default.Integer(1)
+  int getInferenceAutoscaleMinInstances();
+
+  void setInferenceAutoscaleMinInstances(int instances);
+
+  @Description(
+      "How long, in milliseconds, the load must ask for more instances before a service scaling by load"
+          + " adds them.")
+  @Default.Long(5_000L)
+  long getInferenceAutoscaleUpscaleDelayMillis();
+
+  void setInferenceAutoscaleUpscaleDelayMillis(long millis);
+
+  @Description(
+      "How long, in milliseconds, the load must ask for fewer instances before a service scaling by load"
+          + " parks some.")
+  @Default.Long(60_000L)
+  long getInferenceAutoscaleDownscaleDelayMillis();
+
+  void setInferenceAutoscaleDownscaleDelayMillis(long millis);
+
+  @Description(
       "How long, in milliseconds, the runner waits for the Flink REST endpoint named by"
           + " --flinkMaster to answer before it refuses to submit the job.")
   @Default.Long(5_000L)

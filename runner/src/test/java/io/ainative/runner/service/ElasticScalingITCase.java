@@ -73,6 +73,8 @@ public class ElasticScalingITCase {
   static final AtomicInteger HELD_AT_GATE = new AtomicInteger();
   /** How long the model takes per element: paces the stream (a sleep, so instances run in parallel). */
   static volatile long millisPerElement;
+  /** How long the source waits before each element: paces the input. */
+  static volatile long millisPerEmit;
   static volatile CountDownLatch gate = new CountDownLatch(0);
 
   @BeforeClass
@@ -87,6 +89,7 @@ public class ElasticScalingITCase {
     HELD_AT_GATE.set(0);
     gate = new CountDownLatch(0);
     millisPerElement = 0;
+    millisPerEmit = 0;
   }
 
   /**
@@ -129,6 +132,14 @@ public class ElasticScalingITCase {
     @ProcessElement
     public void process(OutputReceiver<KV<Integer, float[]>> out) {
       for (int id = 0; id < n; id++) {
+        if (millisPerEmit > 0) {
+          try {
+            Thread.sleep(millisPerEmit);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while pacing the input", e);
+          }
+        }
         float[] pixels = new float[SIZE * SIZE];
         for (int i = 0; i < pixels.length; i++) {
           pixels[i] = ((id + i) % 7) / 7f;
@@ -284,6 +295,65 @@ public class ElasticScalingITCase {
       assertThat("requests re-routed", counter(result, RpcClientOperator.REROUTED_REQUESTS), greaterThan(0L));
     } finally {
       gate.countDown();
+      if (!result.getState().isTerminal()) {
+        result.cancel();
+      }
+    }
+    assertEveryInputOnce(n);
+  }
+
+  @Test
+  public void byLoad_aBurstScalesTheServiceUp_withoutRestartingAnything() throws Exception {
+    int n = 3000;
+    Path conf = tmp.newFolder().toPath();
+    int restPort = JobVertices.restPortIn(conf);
+    AiNativePipelineResult result =
+        run(options(conf, "--maxInferenceInstances=3", "--inferenceAutoscaleTargetOngoing=4",
+            "--inferenceAutoscaleUpscaleDelayMillis=300", "--inferenceAutoscaleDownscaleDelayMillis=600000"), n, 10, 1);
+    JobVertices rest = new JobVertices(restPort, result.getJobId().toString());
+    try {
+      await(() -> {
+        ServiceStatus s = quietStatus(result);
+        return s != null && s.activeInstances() == 3 && s.count(ServiceStatus.State.READY) == 3;
+      }, () -> "the load scales the service to 3 ready instances: " + quietStatus(result), result);
+      assertThat("scaled before the input ran out", DELIVERIES.size(), lessThan(n));
+      JobVertices.Snapshot vertices = rest.snapshot();
+      assertThat(result.waitUntilFinish(Duration.standardMinutes(5)), equalTo(PipelineResult.State.DONE));
+      for (Map.Entry<String, Integer> vertex : vertices.attempts.entrySet()) {
+        assertThat("attempt of " + vertex.getKey(), vertex.getValue(), equalTo(0));
+      }
+    } finally {
+      if (!result.getState().isTerminal()) {
+        result.cancel();
+      }
+    }
+    assertEveryInputOnce(n);
+  }
+
+  @Test
+  public void byLoad_aLightLoadScalesTheServiceDown_andAPinnedCountHoldsUntilReleased() throws Exception {
+    int n = 1000;
+    Path conf = tmp.newFolder().toPath();
+    JobVertices.restPortIn(conf); // writes the Flink configuration the options name
+    millisPerEmit = 20;
+    AiNativePipelineResult result =
+        run(options(conf, "--maxInferenceInstances=3", "--inferenceAutoscaleTargetOngoing=8",
+            "--inferenceAutoscaleUpscaleDelayMillis=600000", "--inferenceAutoscaleDownscaleDelayMillis=500"), n, 1, 3);
+    try {
+      await(() -> {
+        ServiceStatus s = quietStatus(result);
+        return s != null && s.activeInstances() == 1 && s.settled();
+      }, () -> "a light load scales the service down to 1 instance: " + quietStatus(result), result);
+      ServiceStatus pinned = result.scaleService(STEP, 2);
+      assertThat(pinned.toString(), pinned.activeInstances(), equalTo(2));
+      await(() -> settled(result), () -> "two instances serve: " + quietStatus(result), result);
+      Thread.sleep(1_500); // three downscale delays: a count chosen by hand stays
+      assertThat(quietStatus(result).toString(), quietStatus(result).activeInstances(), equalTo(2));
+      result.releaseServiceScale(STEP);
+      await(() -> quietStatus(result).activeInstances() == 1, () -> "released, the load scales it down again: " + quietStatus(result), result);
+      assertThat("the job was still taking inputs", DELIVERIES.size(), lessThan(n));
+      assertThat(result.waitUntilFinish(Duration.standardMinutes(5)), equalTo(PipelineResult.State.DONE));
+    } finally {
       if (!result.getState().isTerminal()) {
         result.cancel();
       }

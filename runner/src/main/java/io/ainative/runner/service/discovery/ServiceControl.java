@@ -29,29 +29,38 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class ServiceControl {
   private ServiceControl() {}
 
-  /** Asks for the status, and scales first when {@code scale} is set. */
+  /**
+   * Asks for the status; first scales when {@code scale} is set (which pins the count of a service
+   * that scales by load), or hands the count back to its autoscaler when {@code release} is.
+   */
   public static final class Request implements CoordinationRequest {
     private static final long serialVersionUID = 1L;
     public final boolean scale;
     /** The instances to run, when {@link #scale}. */
     public final int activeInstances;
+    public final boolean release;
 
-    private Request(boolean scale, int activeInstances) {
+    private Request(boolean scale, int activeInstances, boolean release) {
       this.scale = scale;
       this.activeInstances = activeInstances;
+      this.release = release;
     }
 
     static Request status() {
-      return new Request(false, 0);
+      return new Request(false, 0, false);
     }
 
     static Request scaleTo(int activeInstances) {
-      return new Request(true, activeInstances);
+      return new Request(true, activeInstances, false);
+    }
+
+    static Request releaseScale() {
+      return new Request(false, 0, true);
     }
 
     @Override
     public String toString() {
-      return scale ? "scale to " + activeInstances : "status";
+      return scale ? "scale to " + activeInstances : release ? "release the scale" : "status";
     }
   }
 
@@ -102,6 +111,16 @@ public final class ServiceControl {
    */
   public static ServiceStatus scale(Gateway job, String clientUid, int activeInstances, long timeoutMillis) {
     return send(job, clientUid, Request.scaleTo(activeInstances), timeoutMillis);
+  }
+
+  /**
+   * Lets the service that the client operator with uid {@code clientUid} calls scale itself by load
+   * again, after a {@link #scale} pinned its count; returns its status.
+   *
+   * @throws IllegalArgumentException when the service does not scale by load
+   */
+  public static ServiceStatus releaseScale(Gateway job, String clientUid, long timeoutMillis) {
+    return send(job, clientUid, Request.releaseScale(), timeoutMillis);
   }
 
   private static ServiceStatus send(Gateway job, String clientUid, Request request, long timeoutMillis) {

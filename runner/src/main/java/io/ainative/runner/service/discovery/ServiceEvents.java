@@ -77,11 +77,15 @@ public final class ServiceEvents {
     }
   }
 
-  /** Reader to enumerator, now and then while it serves: the requests this task attempt received. */
-  public record Served(long requests) implements SourceEvent {
+  /**
+   * Reader to enumerator, now and then while it serves: the requests this task attempt received,
+   * and the elements it holds now (queued for a batch or in a running one), the load the
+   * autoscaler reads.
+   */
+  public record Served(long requests, long ongoing) implements SourceEvent {
     @Override
     public String toString() {
-      return "Served(" + requests + ")";
+      return "Served(" + requests + ", ongoing " + ongoing + ")";
     }
   }
 

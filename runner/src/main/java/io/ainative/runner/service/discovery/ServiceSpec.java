@@ -36,6 +36,8 @@ public final class ServiceSpec implements Serializable {
   private String token = CallToken.generate();
   /** What instances present over TLS and clients trust; null: plaintext. */
   private @Nullable TlsIdentity tls;
+  /** How the service scales itself by load; null: only when asked. */
+  private @Nullable AutoscaleSettings autoscale;
   /** The largest request an instance accepts. */
   private int maxMessageBytes = AiNativeFlinkPipelineOptions.DEFAULT_INFERENCE_MAX_MESSAGE_BYTES;
 
@@ -126,7 +128,20 @@ public final class ServiceSpec implements Serializable {
     copy.maxMessageBytes = maxMessageBytes;
     copy.token = token;
     copy.tls = tls;
+    copy.autoscale = autoscale;
     return copy;
+  }
+
+  /** This service, scaling itself by load with {@code settings}; null: only when asked. */
+  public ServiceSpec withAutoscale(@Nullable AutoscaleSettings settings) {
+    ServiceSpec copy = copy();
+    copy.autoscale = settings;
+    return copy;
+  }
+
+  /** How the service scales itself by load, or null when it scales only when asked. */
+  public @Nullable AutoscaleSettings autoscale() {
+    return autoscale;
   }
 
   /** This service, whose calls between JVMs use TLS with {@code identity}; null: plaintext. */

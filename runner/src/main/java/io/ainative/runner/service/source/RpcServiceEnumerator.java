@@ -48,6 +48,10 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
   private int active;
   private @Nullable ServiceLink link;
   private boolean finishing;
+  /** Decides the count from the load, when the service scales by load. */
+  private final @Nullable Autoscaler autoscaler;
+  /** A count asked for by hand holds until released: the autoscaler leaves it. */
+  private boolean pinned;
 
   /** What the enumerator knows of one reserved task. */
   private static final class Task {
@@ -58,6 +62,8 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
     ServiceStatus.State state;
     boolean modelLoaded;
     long requests;
+    /** Elements it holds, as last reported (queued or in a running batch). */
+    long ongoing;
     int activations;
     long lastDrainMillis = -1;
     boolean lastDrainWithinBound = true;
@@ -69,6 +75,7 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
     this.context = context;
     this.active = active;
     this.tasks = new Task[spec.maxInstances()];
+    this.autoscaler = spec.autoscale() == null ? null : new Autoscaler(spec.autoscale(), spec.maxInstances());
     for (int i = 0; i < tasks.length; i++) {
       Task t = new Task();
       t.wanted = i < active;
@@ -83,7 +90,7 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
 
   @Override
   public void start() {
-    context.callAsync(() -> null, (ignored, error) -> fence(), CHECK_MILLIS, CHECK_MILLIS);
+    context.callAsync(() -> null, (ignored, error) -> tick(), CHECK_MILLIS, CHECK_MILLIS);
   }
 
   @Override
@@ -149,7 +156,9 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
         publish();
       }
     } else if (event instanceof ServiceEvents.Served) {
-      t.requests = ((ServiceEvents.Served) event).requests();
+      ServiceEvents.Served served = (ServiceEvents.Served) event;
+      t.requests = served.requests();
+      t.ongoing = served.ongoing();
     } else if (event instanceof ServiceEvents.Parked) {
       ServiceEvents.Parked p = (ServiceEvents.Parked) event;
       LOG.info("{}: subtask {} {}", spec, subtaskId, p);
@@ -184,7 +193,9 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
     context.runInCoordinatorThread(() -> {
       try {
         if (request.scale) {
-          scale(request.activeInstances);
+          scaleByHand(request.activeInstances);
+        } else if (request.release) {
+          releaseScale();
         }
         answer.complete(status());
       } catch (RuntimeException e) {
@@ -297,6 +308,57 @@ final class RpcServiceEnumerator implements SplitEnumerator<RpcServiceSource.NoS
     LOG.info("{}: every client has finished; finishing the service", spec);
     for (Integer subtask : context.registeredReaders().keySet()) {
       context.sendEventToSourceReader(subtask, new ServiceEvents.Finish());
+    }
+  }
+
+  /** What runs every {@value #CHECK_MILLIS} ms: fencing, then scaling by load. */
+  void tick() {
+    fence();
+    autoscale();
+  }
+
+  /** {@link #scale}, asked for by a user: on a service that scales by load, the count holds until released. */
+  void scaleByHand(int n) {
+    scale(n);
+    if (autoscaler != null && !pinned) {
+      pinned = true;
+      LOG.info("{}: {} instance(s) pinned until the scale is released; not scaling by load", spec, active);
+    }
+  }
+
+  /**
+   * Lets the service scale by load again after {@link #scaleByHand}.
+   *
+   * @throws IllegalArgumentException when the service does not scale by load
+   */
+  void releaseScale() {
+    if (autoscaler == null) {
+      throw new IllegalArgumentException(spec + " does not scale by load (--inferenceAutoscaleTargetOngoing is 0)");
+    }
+    pinned = false;
+    LOG.info("{}: scaling by load again ({})", spec, spec.autoscale());
+  }
+
+  /** Scales by load when the service does and its count is not pinned (see {@link Autoscaler}). */
+  private void autoscale() {
+    if (autoscaler == null || pinned || finishing) {
+      return;
+    }
+    boolean settled = true;
+    long ongoing = 0;
+    for (Task t : tasks) {
+      if (t.wanted) {
+        settled &= t.state == ServiceStatus.State.READY;
+        ongoing += t.ongoing;
+      } else {
+        settled &= t.state == ServiceStatus.State.PARKED;
+      }
+    }
+    int next = autoscaler.decide(System.nanoTime() / 1_000_000, active, settled, ongoing);
+    if (next != active) {
+      LOG.info("{}: scaling by load from {} to {} instance(s): {} elements held, target {} per instance",
+          spec, active, next, ongoing, spec.autoscale().targetOngoing());
+      scale(next);
     }
   }
 

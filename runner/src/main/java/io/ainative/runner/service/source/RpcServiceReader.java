@@ -50,6 +50,7 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   /** The request counts of the activations before the current one (they count on while draining). */
   private final List<AtomicLong> servedBefore = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long servedReported = -1;
+  private long ongoingReported = -1;
   private final AtomicBoolean servedReportScheduled = new AtomicBoolean();
   private final ReaderWakeup wake = new ReaderWakeup();
   private boolean announced;
@@ -192,9 +193,11 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
    */
   private void reportServed(@Nullable ServiceInstance s, boolean serving) {
     long served = served(s);
-    if (served != servedReported) {
-      context.sendSourceEventToCoordinator(new ServiceEvents.Served(served));
+    long ongoing = serving ? ongoing(s) : 0;
+    if (served != servedReported || ongoing != ongoingReported) {
+      context.sendSourceEventToCoordinator(new ServiceEvents.Served(served, ongoing));
       servedReported = served;
+      ongoingReported = ongoing;
     }
     if (serving && servedReportScheduled.compareAndSet(false, true)) {
       CompletableFuture.delayedExecutor(SERVED_REPORT_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
@@ -205,6 +208,12 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
   }
 
   /** Requests received by every activation of this task so far. */
+  /** Elements the instance holds: queued for a batch, or in one that runs. */
+  private static long ongoing(ServiceInstance s) {
+    StatusResponse status = s.status();
+    return (long) status.getQueueDepth() + status.getInFlight();
+  }
+
   private long served(@Nullable ServiceInstance current) {
     long served = current == null ? 0 : current.requests();
     for (AtomicLong before : servedBefore) {

@@ -1,6 +1,7 @@
 package io.ainative.runner.translation.service;
 
 import io.ainative.harness.InferenceServer;
+import io.ainative.runner.service.discovery.AutoscaleSettings;
 import io.ainative.harness.RequestObjectStore;
 import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.options.ServiceTls;
@@ -188,6 +189,29 @@ public final class RpcServices {
     return new RequestObjectStore(root, job + "-" + o.getOptionsId());
   }
 
+  /**
+   * How the service of RunInference {@code step} scales by load, or null when it does not.
+   *
+   * @throws IllegalArgumentException naming the step and the option out of range
+   */
+  static @Nullable AutoscaleSettings autoscale(String step, int maxInstances, PipelineOptions pipelineOptions) {
+    AiNativeFlinkPipelineOptions o = pipelineOptions.as(AiNativeFlinkPipelineOptions.class);
+    double target = o.getInferenceAutoscaleTargetOngoing();
+    if (target == 0) {
+      return null;
+    }
+    try {
+      return new AutoscaleSettings(
+          o.getInferenceAutoscaleMinInstances(),
+          maxInstances,
+          target,
+          o.getInferenceAutoscaleUpscaleDelayMillis(),
+          o.getInferenceAutoscaleDownscaleDelayMillis());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("RunInference '" + step + "': " + e.getMessage(), e);
+    }
+  }
+
   static int maxInstances(String step, InferenceOptions options, PipelineOptions pipelineOptions) {
     int max = pipelineOptions.as(AiNativeFlinkPipelineOptions.class).getMaxInferenceInstances();
     if (max == 0) {
@@ -264,6 +288,7 @@ public final class RpcServices {
             .withMaxMessageBytes(maxMessageBytes(pipelineOptions))
             .withToken(jobToken(env))
             .withTls(jobTls(pipelineOptions, env));
+    service = service.withAutoscale(autoscale(name, service.maxInstances(), pipelineOptions));
 
     Coder<WindowedValue<Object>> mainWire = PipelineTranslatorUtils.instantiateCoder(mainId, components);
     OutputTag<WindowedValue<Object>> failureTag = null;

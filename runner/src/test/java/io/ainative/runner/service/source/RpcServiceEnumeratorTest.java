@@ -8,6 +8,7 @@ import static org.junit.Assert.assertThrows;
 
 import io.ainative.harness.InferenceServer;
 import io.ainative.runner.service.ServiceStatus;
+import io.ainative.runner.service.discovery.AutoscaleSettings;
 import io.ainative.runner.service.discovery.InstanceInfo;
 import io.ainative.runner.service.discovery.ServiceEvents;
 import io.ainative.runner.service.discovery.ServiceLink;
@@ -42,7 +43,11 @@ public class RpcServiceEnumeratorTest {
 
   /** An enumerator with every reader registered (attempt 0) and a client listening. */
   private RpcServiceEnumerator started(int instances, int maxInstances) {
-    RpcServiceEnumerator enumerator = new RpcServiceEnumerator(spec(instances, maxInstances), context, instances);
+    return started(spec(instances, maxInstances), instances, maxInstances);
+  }
+
+  private RpcServiceEnumerator started(ServiceSpec spec, int instances, int maxInstances) {
+    RpcServiceEnumerator enumerator = new RpcServiceEnumerator(spec, context, instances);
     enumerator.start();
     for (int i = 0; i < maxInstances; i++) {
       context.register(i, 0);
@@ -170,5 +175,46 @@ public class RpcServiceEnumeratorTest {
     RpcServiceEnumerator restored =
         (RpcServiceEnumerator) source.restoreEnumerator(new FakeSplitEnumeratorContext<>(3), checkpoint);
     assertThat(restored.status().activeInstances(), equalTo(3));
+  }
+
+  @Test
+  public void byLoad_scalesUpWhenInstancesHoldMoreThanTheTarget_andDownWhenTheyHoldLess_untilPinnedByHand() {
+    ServiceSpec autoscaled = spec(1, 3).withAutoscale(new AutoscaleSettings(1, 3, 10, 0, 0));
+    RpcServiceEnumerator enumerator = started(autoscaled, 1, 3);
+    enumerator.handleSourceEvent(0, ready(1000, 0));
+    enumerator.handleSourceEvent(0, new ServiceEvents.Served(4, 25));
+
+    enumerator.tick();
+    assertThat(enumerator.status().activeInstances(), equalTo(3));
+    assertThat(context.log.subList(context.log.size() - 2, context.log.size()), equalTo(List.of("to 1: Activate(1)", "to 2: Activate(1)")));
+
+    enumerator.tick(); // loading: nothing decided
+    assertThat(enumerator.status().activeInstances(), equalTo(3));
+    enumerator.handleSourceEvent(1, ready(1001, 1));
+    enumerator.handleSourceEvent(2, ready(1002, 1));
+    for (int subtask = 0; subtask < 3; subtask++) {
+      enumerator.handleSourceEvent(subtask, new ServiceEvents.Served(9, 3));
+    }
+    enumerator.tick();
+    assertThat(enumerator.status().activeInstances(), equalTo(1));
+    assertThat(lastMembers(), equalTo(List.of("0#0")));
+
+    enumerator.handleSourceEvent(1, new ServiceEvents.Parked(1, 5, true, true));
+    enumerator.handleSourceEvent(2, new ServiceEvents.Parked(1, 5, true, true));
+    enumerator.scaleByHand(2);
+    enumerator.handleSourceEvent(1, ready(1003, 2));
+    enumerator.handleSourceEvent(0, new ServiceEvents.Served(12, 0));
+    enumerator.tick();
+    assertThat("pinned by hand", enumerator.status().activeInstances(), equalTo(2));
+    enumerator.releaseScale();
+    enumerator.tick();
+    assertThat("released", enumerator.status().activeInstances(), equalTo(1));
+  }
+
+  @Test
+  public void releasingTheScale_ofAServiceThatDoesNotScaleByLoad_isRefused() {
+    RpcServiceEnumerator enumerator = started(1, 3);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, enumerator::releaseScale);
+    assertThat(e.getMessage(), containsString("--inferenceAutoscaleTargetOngoing"));
   }
 }
