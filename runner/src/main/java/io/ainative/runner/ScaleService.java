@@ -20,10 +20,11 @@ import org.apache.flink.configuration.RestOptions;
  *
  * <pre>
  * java -cp ainative-runner.jar:... io.ainative.runner.ScaleService \
- *     --flinkMaster=host:8081 --jobId=&lt;Flink job id&gt; --step=&lt;RunInference step name&gt; [--instances=N]
+ *     --flinkMaster=host:8081 --jobId=&lt;Flink job id&gt; --step=&lt;RunInference step name&gt; [--instances=N|auto]
  * </pre>
  *
- * <p>Without {@code --instances} it prints the service's status; with it, it scales first. {@code
+ * <p>Without {@code --instances} it prints the service's status; with it, it scales first ({@code
+ * --instances=auto} hands the count of a service that scales by load back to its autoscaler). {@code
  * --step} is the unique name of a RunInference step the service serves (for a shared service, any
  * of its steps). Exits with 1 when the service refuses (the message says why), 2 on bad arguments.
  */
@@ -37,7 +38,7 @@ public final class ScaleService {
     for (String arg : args) {
       int eq = arg.indexOf('=');
       if (!arg.startsWith("--") || eq < 0) {
-        System.err.println("Invalid argument '" + arg + "': use --flinkMaster=host:port --jobId=ID --step=NAME [--instances=N]");
+        System.err.println("Invalid argument '" + arg + "': use --flinkMaster=host:port --jobId=ID --step=NAME [--instances=N|auto]");
         System.exit(2);
       }
       named.put(arg.substring(2, eq), arg.substring(eq + 1));
@@ -48,7 +49,10 @@ public final class ScaleService {
       JobID job = JobID.fromHexString(require(named, "jobId"));
       String step = require(named, "step");
       String instances = named.get("instances");
-      status = instances == null ? status(master, job, step) : scale(master, job, step, Integer.parseInt(instances));
+      status =
+          instances == null
+              ? status(master, job, step)
+              : instances.equals("auto") ? releaseScale(master, job, step) : scale(master, job, step, Integer.parseInt(instances));
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.exit(e instanceof NumberFormatException ? 2 : 1);
@@ -83,6 +87,18 @@ public final class ScaleService {
     try (RestClusterClient<StandaloneClusterId> client = client(flinkMaster)) {
       return ServiceControl.scale(
           (op, request) -> client.sendCoordinationRequest(job, op, request), step, activeInstances, TIMEOUT_MILLIS);
+    }
+  }
+
+  /**
+   * Lets the service that RunInference step {@code step} of job {@code job} calls scale by load
+   * again; see {@link AiNativePipelineResult#releaseServiceScale}.
+   *
+   * @throws IllegalArgumentException when the service does not scale by load
+   */
+  public static ServiceStatus releaseScale(String flinkMaster, JobID job, String step) throws Exception {
+    try (RestClusterClient<StandaloneClusterId> client = client(flinkMaster)) {
+      return ServiceControl.releaseScale((op, request) -> client.sendCoordinationRequest(job, op, request), step, TIMEOUT_MILLIS);
     }
   }
 
