@@ -129,7 +129,7 @@ final class SuiteReport {
       }
     }
     if (!lines.isEmpty()) {
-      md.append("\n### ainative compared with Beam's runner (same tests, same options)\n\n");
+      md.append("\n### ainative compared with Beam's runners, per test (same classes and options; beam-classic with its own exclusions)\n\n");
       lines.forEach(l -> md.append(l).append('\n'));
     }
   }
