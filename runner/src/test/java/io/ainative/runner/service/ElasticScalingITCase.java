@@ -332,7 +332,7 @@ public class ElasticScalingITCase {
 
   @Test
   public void byLoad_aLightLoadScalesTheServiceDown_andAPinnedCountHoldsUntilReleased() throws Exception {
-    int n = 1000;
+    int n = 1500; // 30 s of input at one element per 20 ms: time for every step below on a busy machine
     Path conf = tmp.newFolder().toPath();
     JobVertices.restPortIn(conf); // writes the Flink configuration the options name
     millisPerEmit = 20;
