@@ -150,7 +150,11 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
               + " fails to start) will be lost. Add org.apache.logging.log4j:log4j-core and"
               + " log4j-slf4j-impl to the test dependencies.");
     }
-    directory = Files.createTempDirectory(baseDirectory, "flink-cluster-");
+    // A new directory of its own either way: the cluster reads nothing that was there before.
+    directory =
+        baseDirectory == null
+            ? Files.createTempDirectory("flink-cluster-")
+            : Files.createTempDirectory(baseDirectory, "flink-cluster-");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     try {
       Path conf = Files.createDirectory(directory.resolve("conf"));
@@ -617,7 +621,8 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
     private final List<String> jvmOptions = new ArrayList<>();
     private Duration startupTimeout = Duration.ofSeconds(90);
     private Duration shutdownGracePeriod = Duration.ofSeconds(3);
-    private Path baseDirectory = Path.of(System.getProperty("java.io.tmpdir"));
+    /** Null: the JDK's temporary directory (the build gives each test JVM a private, empty one). */
+    private Path baseDirectory;
     private boolean keepFiles = Boolean.getBoolean(KEEP_FILES_PROPERTY);
 
     private Builder() {}
@@ -679,7 +684,10 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
       return this;
     }
 
-    /** Where the cluster's directory is created; default {@code java.io.tmpdir}. */
+    /**
+     * Where the cluster's directory is created; default: the JDK's temporary directory, which the
+     * build makes private to each test JVM ({@code target/test-tmp}).
+     */
     public Builder optBaseDirectory(Path directory) {
       this.baseDirectory = directory;
       return this;
@@ -711,7 +719,7 @@ public final class FlinkStandaloneCluster implements AutoCloseable {
           shutdownGracePeriod != null && !shutdownGracePeriod.isNegative(),
           "the shutdown grace period must be >= 0, got " + shutdownGracePeriod);
       checkArgument(
-          baseDirectory != null && Files.isDirectory(baseDirectory),
+          baseDirectory == null || Files.isDirectory(baseDirectory),
           "the base directory must exist: " + baseDirectory);
       return new FlinkStandaloneCluster(
           this, new ClusterConfiguration(slotsPerTaskManager, configuration));
