@@ -193,7 +193,8 @@ final class RpcServiceReader implements SourceReader<Void, RpcServiceSource.NoSp
    */
   private void reportServed(@Nullable ServiceInstance s, boolean serving) {
     long served = served(s);
-    long ongoing = serving ? ongoing(s) : 0;
+    // The load matters only to a service that scales by it: others skip building a status.
+    long ongoing = serving && spec.autoscale() != null ? ongoing(s) : 0;
     if (served != servedReported || ongoing != ongoingReported) {
       context.sendSourceEventToCoordinator(new ServiceEvents.Served(served, ongoing));
       servedReported = served;
