@@ -25,6 +25,17 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
   int DEFAULT_INFERENCE_MAX_MESSAGE_BYTES = 256 << 20;
 
   @Description(
+      "Whether the runner executes the fused stages of a Java pipeline itself, in its task threads,"
+          + " where it can (Java ParDos without state, timers, side inputs, splitting or bundle"
+          + " finalization, window assignment, flatten): their elements then skip the Fn API's"
+          + " encoding and data plane. Other stages, and every stage with it off, run in the SDK"
+          + " harness. Results are the same either way.")
+  @Default.Boolean(true)
+  boolean getInProcessJavaStages();
+
+  void setInProcessJavaStages(boolean inProcess);
+
+  @Description(
       "Task slots of the embedded MiniCluster (--flinkMaster=[local]). 0 sizes it for the"
           + " pipeline: its parallelism plus the slots of every inference service. Ignored on a"
           + " remote cluster, whose slots are its own.")

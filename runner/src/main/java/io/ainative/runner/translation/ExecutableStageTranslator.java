@@ -1,5 +1,8 @@
 package io.ainative.runner.translation;
 
+import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
+import io.ainative.runner.translation.inprocess.InProcessStages;
+import io.ainative.runner.translation.inprocess.JavaStageOperator;
 import io.ainative.runner.translation.state.UserStateKinds;
 import io.ainative.runner.translation.types.Uncopied;
 import java.util.ArrayList;
@@ -8,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.core.construction.SerializablePipelineOptions;
@@ -48,6 +52,7 @@ import org.apache.flink.util.OutputTag;
  */
 @Internal
 public final class ExecutableStageTranslator implements PTransformTranslator<StreamingTranslationContext> {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ExecutableStageTranslator.class);
 
   @Override
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -143,10 +148,22 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     UserStateKinds userStates = UserStateKinds.of(stage);
     List<String> windowExpirationFamilies = StatefulStageOperator.windowExpirationFamilies(stage);
     DoFnOperator<Object, Object> operator;
-    if (userStates.any() || !windowExpirationFamilies.isEmpty()) {
+    Optional<String> notInProcess =
+        context.getPipelineOptions().as(AiNativeFlinkPipelineOptions.class).getInProcessJavaStages()
+            ? InProcessStages.whyNot(stage)
+            : Optional.of("--inProcessJavaStages=false");
+    if (notInProcess.isEmpty()) {
+      // A Java stage the runner executes in its task thread, without the Fn API.
+      operator =
+          new JavaStageOperator(
+              transform.getUniqueName(), inputCoder, mainTag, additionalTags, args.outputManagerFactory,
+              args.windowingStrategy, context.getPipelineOptions(), stage, tagByCollection);
+    } else if (userStates.any() || !windowExpirationFamilies.isEmpty()) {
+      LOG.debug("Stage '{}' runs in the SDK harness: {}", transform.getUniqueName(), notInProcess.get());
       // Map, set, multimap or ordered-list state, @OnWindowExpiration: the runner serves those itself.
       operator = new StatefulStageOperator<>(args, userStates, windowExpirationFamilies);
     } else {
+      LOG.debug("Stage '{}' runs in the SDK harness: {}", transform.getUniqueName(), notInProcess.get());
       // Beam's operator; a splittable stage keeps its SDF self-checkpoints' residuals in one state.
       operator = new StageOperator<>(args, splittable);
     }

@@ -1,5 +1,6 @@
 package io.ainative.runner.service.client;
 
+import io.ainative.runner.translation.types.Transcoder;
 import com.google.protobuf.ByteString;
 import io.ainative.harness.grpc.IndexedRef;
 import io.ainative.harness.grpc.InferRequest;

@@ -1,5 +1,6 @@
 package io.ainative.runner.service.client;
 
+import io.ainative.runner.translation.types.Transcoder;
 import io.ainative.transforms.InferenceResultCoder;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
