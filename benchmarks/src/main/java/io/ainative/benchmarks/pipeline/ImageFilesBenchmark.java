@@ -44,7 +44,9 @@ import org.joda.time.Duration;
  *
  * <ul>
  *   <li>{@code ainative-served}: {@link AiNativeFlinkRunner}, the model served by 2 RpcOperator
- *       instances;
+ *       instances, the pipeline's Java stages run by the runner itself;
+ *   <li>{@code ainative-served-fnapi}: the same with {@code --inProcessJavaStages=false}: every
+ *       Java stage in the SDK harness, through the Fn API;
  *   <li>{@code beam-classic-inline}: Beam's classic {@code FlinkRunner} in batch mode, the same
  *       transform run inline (its expansion for any runner).
  * </ul>
@@ -58,7 +60,7 @@ import org.joda.time.Duration;
  */
 public final class ImageFilesBenchmark {
   static final int SIZE = 32;
-  static final String[] MODES = {"ainative-served", "beam-classic-inline"};
+  static final String[] MODES = {"ainative-served", "ainative-served-fnapi", "beam-classic-inline"};
   private static final String NAMESPACE = "bench";
   private static final Path ROOT = Path.of("benchmarks", "target", "bench-images");
   private static final Path MODELS = Path.of("benchmarks", "target", "bench-models");
@@ -113,6 +115,11 @@ public final class ImageFilesBenchmark {
     switch (mode) {
       case "ainative-served":
         options = AiNativeFlinkRunner.parseOptions("--flinkMaster=[local]", "--parallelism=" + parallelism);
+        break;
+      case "ainative-served-fnapi":
+        options =
+            AiNativeFlinkRunner.parseOptions(
+                "--flinkMaster=[local]", "--parallelism=" + parallelism, "--inProcessJavaStages=false");
         break;
       case "beam-classic-inline":
         FlinkPipelineOptions flink = PipelineOptionsFactory.create().as(FlinkPipelineOptions.class);
