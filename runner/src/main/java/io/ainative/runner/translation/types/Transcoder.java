@@ -3,54 +3,83 @@ package io.ainative.runner.translation.types;
 import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.LengthPrefixCoder;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.WindowedValue.FullWindowedValueCoder;
+import org.apache.beam.sdk.values.KV;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Converts an element between two forms of one PCollection: the runner's (a coder the runner
  * does not know is {@code LengthPrefixCoder<ByteArrayCoder>}, the value's encoded bytes) and the
- * SDK's (the value itself, {@code LengthPrefixCoder<X>}). For that pair only the value is
- * converted (one encode or one decode with X, the timestamp, windows and pane kept as they are);
- * equal coders pass the element as it is; any other pair goes through a full encode and decode of
+ * SDK's (the value itself, {@code LengthPrefixCoder<X>}). When the windows are coded alike, only
+ * the parts of the value that differ are converted, through {@code KV}s: one encode or one decode
+ * with X for each unknown part, the rest (and the timestamp, windows and pane) kept as they are.
+ * Equal coders pass the element as it is; any other pair goes through a full encode and decode of
  * the windowed value. Immutable.
  */
 @Internal
 public final class Transcoder {
+
+  /** A conversion of a value between two of its forms. */
+  private interface Conversion {
+    Object apply(Object value) throws Exception;
+  }
+
   private final Coder<WindowedValue<Object>> from;
   private final Coder<WindowedValue<Object>> to;
-  /** X when the value is encoded by X (SDK form to runner form), else null. */
-  private final Coder<Object> encodeValue;
-  /** X when the value is decoded by X (runner form to SDK form), else null. */
-  private final Coder<Object> decodeValue;
+  /** Converts the value alone; null when the whole windowed value is re-coded. */
+  private final @Nullable Conversion value;
   /** The two forms are the same. */
   private final boolean identity;
 
-  private Transcoder(
-      Coder<WindowedValue<Object>> from, Coder<WindowedValue<Object>> to, Coder<Object> encodeValue, Coder<Object> decodeValue) {
+  private Transcoder(Coder<WindowedValue<Object>> from, Coder<WindowedValue<Object>> to, @Nullable Conversion value) {
     this.from = from;
     this.to = to;
-    this.encodeValue = encodeValue;
-    this.decodeValue = decodeValue;
+    this.value = value;
     this.identity = from.equals(to);
   }
 
   @SuppressWarnings("unchecked")
   public static Transcoder of(Coder<WindowedValue<Object>> from, Coder<WindowedValue<Object>> to) {
+    Conversion value = null;
     if (from instanceof FullWindowedValueCoder && to instanceof FullWindowedValueCoder) {
       FullWindowedValueCoder<Object> f = (FullWindowedValueCoder<Object>) from;
       FullWindowedValueCoder<Object> t = (FullWindowedValueCoder<Object>) to;
       if (f.getWindowCoder().equals(t.getWindowCoder())) {
-        if (isRunnerBytes(t.getValueCoder()) && f.getValueCoder() instanceof LengthPrefixCoder) {
-          return new Transcoder(from, to, ((LengthPrefixCoder<Object>) f.getValueCoder()).getValueCoder(), null);
-        }
-        if (isRunnerBytes(f.getValueCoder()) && t.getValueCoder() instanceof LengthPrefixCoder) {
-          return new Transcoder(from, to, null, ((LengthPrefixCoder<Object>) t.getValueCoder()).getValueCoder());
-        }
+        value = conversion(f.getValueCoder(), t.getValueCoder());
       }
     }
-    return new Transcoder(from, to, null, null);
+    return new Transcoder(from, to, value);
+  }
+
+  /** How a value coded by {@code from} becomes one coded by {@code to} part by part; null if it cannot. */
+  @SuppressWarnings("unchecked")
+  private static @Nullable Conversion conversion(Coder<?> from, Coder<?> to) {
+    if (from.equals(to)) {
+      return v -> v;
+    }
+    if (isRunnerBytes(to) && from instanceof LengthPrefixCoder) {
+      Coder<Object> x = ((LengthPrefixCoder<Object>) from).getValueCoder();
+      return v -> CoderUtils.encodeToByteArray(x, v);
+    }
+    if (isRunnerBytes(from) && to instanceof LengthPrefixCoder) {
+      Coder<Object> x = ((LengthPrefixCoder<Object>) to).getValueCoder();
+      return v -> CoderUtils.decodeFromByteArray(x, (byte[]) v);
+    }
+    if (from instanceof KvCoder && to instanceof KvCoder) {
+      Conversion key = conversion(((KvCoder<?, ?>) from).getKeyCoder(), ((KvCoder<?, ?>) to).getKeyCoder());
+      Conversion value = conversion(((KvCoder<?, ?>) from).getValueCoder(), ((KvCoder<?, ?>) to).getValueCoder());
+      if (key != null && value != null) {
+        return v -> {
+          KV<Object, Object> kv = (KV<Object, Object>) v;
+          return KV.of(key.apply(kv.getKey()), value.apply(kv.getValue()));
+        };
+      }
+    }
+    return null;
   }
 
   /** Whether the coder is the runner's form of a value whose coder it does not know: its bytes. */
@@ -63,16 +92,13 @@ public final class Transcoder {
     return identity;
   }
 
-  public WindowedValue<Object> apply(WindowedValue<Object> value) throws Exception {
+  public WindowedValue<Object> apply(WindowedValue<Object> element) throws Exception {
     if (identity) {
-      return value;
+      return element;
     }
-    if (encodeValue != null) {
-      return value.withValue(CoderUtils.encodeToByteArray(encodeValue, value.getValue()));
+    if (value != null) {
+      return element.withValue(value.apply(element.getValue()));
     }
-    if (decodeValue != null) {
-      return value.withValue(CoderUtils.decodeFromByteArray(decodeValue, (byte[]) value.getValue()));
-    }
-    return CoderUtils.decodeFromByteArray(to, CoderUtils.encodeToByteArray(from, value));
+    return CoderUtils.decodeFromByteArray(to, CoderUtils.encodeToByteArray(from, element));
   }
 }
