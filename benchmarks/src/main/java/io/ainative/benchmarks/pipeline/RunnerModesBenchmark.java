@@ -24,13 +24,16 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.util.construction.PipelineOptionsTranslation;
 import org.apache.beam.sdk.util.construction.PipelineTranslation;
 import org.apache.beam.sdk.util.construction.SdkComponents;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
@@ -41,13 +44,17 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * time, the process's peak resident memory, and the checked result.
  *
  * <p>Run: {@code java -cp <classpath> io.ainative.benchmarks.pipeline.RunnerModesBenchmark
- * [elements] [repetitions] [modes]}, modes a comma-separated subset of {@link #MODES} (default all).
+ * [elements] [repetitions] [modes] [shape]}, modes a comma-separated subset of {@link #MODES}
+ * (default all; {@code ainative-streaming-fnapi} is ainative with {@code
+ * --inProcessJavaStages=false}), shape {@code sum} (default: {@code Sum.longsPerKey}, a lifted
+ * combine) or {@code groupbykey} (a plain {@code GroupByKey}, then a ParDo that sums each group).
  */
 public final class RunnerModesBenchmark {
 
   private static final String[] MODES = {
-    "ainative-streaming", "beam-portable-batch", "beam-classic-batch", "beam-classic-streaming"
+    "ainative-streaming", "ainative-streaming-fnapi", "beam-portable-batch", "beam-classic-batch", "beam-classic-streaming"
   };
+  private static final String SHAPE = System.getProperty("bench.shape", "sum");
   private static final long KEYS = 100;
 
   private RunnerModesBenchmark() {}
@@ -60,15 +67,19 @@ public final class RunnerModesBenchmark {
     long elements = args.length > 0 ? Long.parseLong(args[0]) : 3_000_000L;
     int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     String[] modes = args.length > 2 ? args[2].split(",") : MODES;
-    System.out.printf(Locale.ROOT, "Bounded pipeline: %,d elements -> map -> map -> sum per key (%d keys); %d runs per mode, fresh JVM each%n%n",
-        elements, KEYS, repetitions);
+    String shape = args.length > 3 ? args[3] : "sum";
+    if (!shape.equals("sum") && !shape.equals("groupbykey")) {
+      throw new IllegalArgumentException("shape must be sum or groupbykey, got " + shape);
+    }
+    System.out.printf(Locale.ROOT, "Bounded pipeline: %,d elements -> map -> map -> %s per key (%d keys); %d runs per mode, fresh JVM each%n%n",
+        elements, shape.equals("sum") ? "Sum" : "GroupByKey + sum", KEYS, repetitions);
     System.out.printf("| mode | median wall s | runs (s) | peak RSS MiB (median) | result ok |%n| --- | ---: | --- | ---: | --- |%n");
     for (String mode : modes) {
       List<Double> seconds = new ArrayList<>();
       List<Long> rss = new ArrayList<>();
       boolean ok = true;
       for (int i = 0; i < repetitions; i++) {
-        String[] result = runInChild(mode, elements);
+        String[] result = runInChild(mode, elements, shape);
         seconds.add(Double.parseDouble(result[0]));
         rss.add(Long.parseLong(result[1]));
         ok &= Boolean.parseBoolean(result[2]);
@@ -84,8 +95,8 @@ public final class RunnerModesBenchmark {
   }
 
   /** Returns {seconds, peak RSS KiB, result ok} as printed by the child's last line. */
-  private static String[] runInChild(String mode, long elements) throws IOException, InterruptedException {
-    return ChildJvm.run(RunnerModesBenchmark.class, List.of(), "--child", mode, Long.toString(elements));
+  private static String[] runInChild(String mode, long elements, String shape) throws IOException, InterruptedException {
+    return ChildJvm.run(RunnerModesBenchmark.class, List.of("-Dbench.shape=" + shape), "--child", mode, Long.toString(elements));
   }
 
   private static void runChild(String mode, long elements) throws Exception {
@@ -93,7 +104,10 @@ public final class RunnerModesBenchmark {
     long sum;
     switch (mode) {
       case "ainative-streaming":
-        sum = ainative(elements);
+        sum = ainative(elements, true);
+        break;
+      case "ainative-streaming-fnapi":
+        sum = ainative(elements, false);
         break;
       case "beam-portable-batch":
         sum = beamPortableBatch(elements);
@@ -118,7 +132,7 @@ public final class RunnerModesBenchmark {
         .apply("Double", MapElements.into(TypeDescriptors.longs()).via((Long x) -> 2 * x))
         .apply("KeyAndAddOne", MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
             .via((Long x) -> KV.of(x % KEYS, x + 1)))
-        .apply("SumPerKey", Sum.longsPerKey())
+        .apply("SumPerKey", SHAPE.equals("groupbykey") ? new GroupAndSum() : Sum.longsPerKey())
         .apply("Report", ParDo.of(new DoFn<KV<Long, Long>, Void>() {
           @ProcessElement
           public void process(@Element KV<Long, Long> kv) {
@@ -136,8 +150,9 @@ public final class RunnerModesBenchmark {
     return total;
   }
 
-  private static long ainative(long elements) {
-    AiNativeFlinkPipelineOptions options = AiNativeFlinkRunner.parseOptions("--flinkMaster=[local]", "--parallelism=2");
+  private static long ainative(long elements, boolean inProcess) {
+    AiNativeFlinkPipelineOptions options =
+        AiNativeFlinkRunner.parseOptions("--flinkMaster=[local]", "--parallelism=2", "--inProcessJavaStages=" + inProcess);
     Pipeline p = Pipeline.create(options);
     build(p, elements);
     PipelineResult result = p.run();
@@ -182,5 +197,23 @@ public final class RunnerModesBenchmark {
       total += c.getAttempted();
     }
     return total;
+  }
+
+  /** A plain {@code GroupByKey} (not lifted), then the sum of each group in a ParDo. */
+  private static final class GroupAndSum extends PTransform<PCollection<KV<Long, Long>>, PCollection<KV<Long, Long>>> {
+    @Override
+    public PCollection<KV<Long, Long>> expand(PCollection<KV<Long, Long>> input) {
+      return input.apply(GroupByKey.create())
+          .apply("Sum", ParDo.of(new DoFn<KV<Long, Iterable<Long>>, KV<Long, Long>>() {
+            @ProcessElement
+            public void process(@Element KV<Long, Iterable<Long>> group, OutputReceiver<KV<Long, Long>> out) {
+              long sum = 0;
+              for (long v : group.getValue()) {
+                sum += v;
+              }
+              out.output(KV.of(group.getKey(), sum));
+            }
+          }));
+    }
   }
 }
