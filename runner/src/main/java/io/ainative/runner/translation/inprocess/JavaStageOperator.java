@@ -87,7 +87,7 @@ public final class JavaStageOperator extends DoFnOperator<Object, Object> {
             options,
             outputTags,
             (tag, value) -> outputManager.output(cast(tag), value),
-            container == null ? null : container::getMetricsContainer);
+            container == null ? null : new Containers(container));
     runner.setup();
     stageRunner = runner;
     for (String id : stage.getTransformsList()) {
@@ -115,6 +115,26 @@ public final class JavaStageOperator extends DoFnOperator<Object, Object> {
           metrics.registerMetricsForPipelineResult();
         }
       }
+    }
+  }
+
+  /** The stage's metrics containers, reported to Flink's metric groups as the harness path does. */
+  private static final class Containers implements JavaStageRunner.MetricsContainers {
+    private final FlinkMetricContainer container;
+
+    Containers(FlinkMetricContainer container) {
+      this.container = container;
+    }
+
+    @Override
+    public org.apache.beam.runners.core.metrics.MetricsContainerImpl forTransform(String transformId) {
+      return container.getMetricsContainer(transformId);
+    }
+
+    @Override
+    public void report(String transformId) {
+      // Nothing new to merge: this pushes the container's current values to Flink's metric group.
+      container.updateMetrics(transformId, Collections.emptyList());
     }
   }
 

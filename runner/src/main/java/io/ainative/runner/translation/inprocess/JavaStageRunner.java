@@ -58,9 +58,12 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
     void emit(TupleTag<?> tag, WindowedValue<Object> value);
   }
 
-  /** The metrics container of a transform, by its id; null when metrics are off. */
+  /** The metrics containers of the stage's transforms, by transform id. */
   interface MetricsContainers {
     MetricsContainerImpl forTransform(String transformId);
+
+    /** Reports a transform's metrics to Flink's metric system (done at the end of each bundle). */
+    void report(String transformId);
   }
 
   private final List<StageNode> nodes = new ArrayList<>();
@@ -206,7 +209,7 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
             (WindowFn<Object, BoundedWindow>) WindowingStrategyTranslation.windowFnFromProto(payload.getWindowFn());
         return new AssignWindows(windowFn, outputs.values().iterator().next());
       }
-      return new ParDo(id, transform, components, rehydrated, options, outputs, metrics == null ? null : metrics.forTransform(id));
+      return new ParDo(id, transform, components, rehydrated, options, outputs, metrics);
     } catch (IOException e) {
       throw new IllegalArgumentException("Transform '" + transform.getUniqueName() + "' (" + urn + ") cannot be read: " + e.getMessage(), e);
     }
@@ -354,6 +357,8 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
   private static final class ParDo extends StageNode {
     private final DoFn<Object, Object> fn;
     private final DoFnRunner<Object, Object> runner;
+    private final String id;
+    private final @Nullable MetricsContainers containers;
     private final @Nullable MetricsContainerImpl metrics;
     private @Nullable DoFnInvoker<Object, Object> invoker;
     private final PipelineOptions options;
@@ -366,11 +371,13 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
         RehydratedComponents rehydrated,
         PipelineOptions options,
         Map<String, StageNode.Receiver> outputs,
-        @Nullable MetricsContainerImpl metrics)
+        @Nullable MetricsContainers containers)
         throws IOException {
       RunnerApi.ParDoPayload payload = RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload());
       this.fn = (DoFn<Object, Object>) ParDoTranslation.getDoFn(payload);
-      this.metrics = metrics;
+      this.id = id;
+      this.containers = containers;
+      this.metrics = containers == null ? null : containers.forTransform(id);
       this.options = options;
       TupleTag<Object> mainTag = (TupleTag<Object>) ParDoTranslation.getMainOutputTag(payload);
       List<TupleTag<?>> additionalTags = new ArrayList<>();
@@ -456,6 +463,9 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
         runner.finishBundle();
       } catch (IOException e) {
         throw new IllegalStateException(e);
+      }
+      if (containers != null) {
+        containers.report(id);
       }
     }
 
