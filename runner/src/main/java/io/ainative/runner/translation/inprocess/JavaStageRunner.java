@@ -19,7 +19,7 @@ import org.apache.beam.runners.core.StateInternals;
 import org.apache.beam.runners.core.StepContext;
 import org.apache.beam.runners.core.TimerInternals;
 import org.apache.beam.runners.core.metrics.MetricsContainerImpl;
-import org.apache.beam.runners.fnexecution.wire.WireCoders;
+import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -34,7 +34,6 @@ import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.util.construction.ParDoTranslation;
 import org.apache.beam.sdk.util.construction.RehydratedComponents;
 import org.apache.beam.sdk.util.construction.WindowingStrategyTranslation;
-import org.apache.beam.sdk.util.construction.graph.PipelineNode;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.WindowingStrategy;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -93,12 +92,12 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
     }
     for (Map.Entry<String, TupleTag<?>> out : outputTags.entrySet()) {
       TupleTag<?> tag = out.getValue();
-      Transcoder toRunner = Transcoder.of(sdkCoder(out.getKey(), components), runnerCoder(out.getKey(), components));
+      Transcoder toRunner = Transcoder.of(Transcoder.sdkCoder(out.getKey(), components), runnerCoder(out.getKey(), components));
       fanouts.computeIfAbsent(out.getKey(), k -> new Fanout()).receivers.add(v -> output.emit(tag, toRunner(toRunner, v)));
     }
     this.input = fanouts.computeIfAbsent(stage.getInput(), k -> new Fanout()).simplest();
     this.inputTranscoder =
-        Transcoder.of(runnerCoder(stage.getInput(), components), sdkCoder(stage.getInput(), components));
+        Transcoder.of(runnerCoder(stage.getInput(), components), Transcoder.sdkCoder(stage.getInput(), components));
   }
 
   void setup() {
@@ -123,11 +122,6 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
     if (failure != null) {
       throw failure;
     }
-  }
-
-  /** The number of transforms the stage runs here. */
-  int transformCount() {
-    return nodes.size();
   }
 
   @Override
@@ -257,29 +251,11 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
     return order;
   }
 
-  @SuppressWarnings("unchecked")
   private static Coder<WindowedValue<Object>> runnerCoder(String pcollection, RunnerApi.Components components) {
     try {
-      return (Coder<WindowedValue<Object>>) (Coder<?>)
-          WireCoders.instantiateRunnerWireCoder(PipelineNode.pCollection(pcollection, components.getPcollectionsOrThrow(pcollection)), components);
-    } catch (IOException e) {
+      return PipelineTranslatorUtils.instantiateCoder(pcollection, components);
+    } catch (RuntimeException e) {
       throw new IllegalArgumentException("The runner's coder of PCollection " + pcollection + " cannot be built", e);
-    }
-  }
-
-  /** The SDK harness's wire coder: unknown coders length-prefixed, but kept. */
-  @SuppressWarnings("unchecked")
-  private static Coder<WindowedValue<Object>> sdkCoder(String pcollection, RunnerApi.Components components) {
-    RunnerApi.Components.Builder builder = components.toBuilder();
-    String coderId =
-        WireCoders.addSdkWireCoder(
-            PipelineNode.pCollection(pcollection, components.getPcollectionsOrThrow(pcollection)),
-            builder,
-            RunnerApi.ExecutableStagePayload.WireCoderSetting.getDefaultInstance());
-    try {
-      return (Coder<WindowedValue<Object>>) RehydratedComponents.forComponents(builder.build()).getCoder(coderId);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("The SDK's coder of PCollection " + pcollection + " cannot be built", e);
     }
   }
 

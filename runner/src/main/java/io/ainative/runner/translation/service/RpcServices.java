@@ -5,6 +5,7 @@ import io.ainative.runner.service.discovery.AutoscaleSettings;
 import io.ainative.harness.RequestObjectStore;
 import io.ainative.runner.options.AiNativeFlinkPipelineOptions;
 import io.ainative.runner.options.ServiceTls;
+import io.ainative.runner.translation.types.Transcoder;
 import io.ainative.runner.service.client.ClientConfig;
 import io.ainative.runner.service.client.RpcClientOperatorFactory;
 import io.ainative.runner.service.discovery.CallToken;
@@ -23,17 +24,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.beam.model.pipeline.v1.RunnerApi.ExecutableStagePayload.WireCoderSetting;
 import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.fnexecution.translation.PipelineTranslatorUtils;
-import org.apache.beam.runners.fnexecution.wire.WireCoders;
 import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.construction.RehydratedComponents;
-import org.apache.beam.sdk.util.construction.graph.PipelineNode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -296,7 +294,7 @@ public final class RpcServices {
     Coder<WindowedValue<Object>> failureSdk = null;
     if (failureId != null) {
       failureWire = PipelineTranslatorUtils.instantiateCoder(failureId, components);
-      failureSdk = sdkWireCoder(failureId, components);
+      failureSdk = Transcoder.sdkCoder(failureId, components);
       failureTag = new OutputTag<>("failures", Uncopied.typeInfo(failureWire, pipelineOptions));
     }
     int asked = pipelineOptions.as(io.ainative.runner.options.AiNativeFlinkPipelineOptions.class).getInferenceClientCapacity();
@@ -314,9 +312,9 @@ public final class RpcServices {
             payload.getMetricsNamespace(),
             payload.isKeyed(),
             PipelineTranslatorUtils.instantiateCoder(inputId, components),
-            sdkWireCoder(inputId, components),
+            Transcoder.sdkCoder(inputId, components),
             mainWire,
-            sdkWireCoder(mainId, components),
+            Transcoder.sdkCoder(mainId, components),
             failureWire,
             failureSdk,
             failureTag,
@@ -454,21 +452,5 @@ public final class RpcServices {
           "Keyed RunInference '" + name + "' needs KV elements with a KvCoder on its " + what + ", got " + coder);
     }
     return (KvCoder<?, ?>) coder;
-  }
-
-  /** The SDK-side wire coder: unknown coders length-prefixed, but kept (not turned into bytes). */
-  @SuppressWarnings("unchecked")
-  private static Coder<WindowedValue<Object>> sdkWireCoder(String pcollection, RunnerApi.Components components) {
-    RunnerApi.Components.Builder builder = components.toBuilder();
-    String coderId =
-        WireCoders.addSdkWireCoder(
-            PipelineNode.pCollection(pcollection, components.getPcollectionsOrThrow(pcollection)),
-            builder,
-            WireCoderSetting.getDefaultInstance());
-    try {
-      return (Coder<WindowedValue<Object>>) RehydratedComponents.forComponents(builder.build()).getCoder(coderId);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("The wire coder of PCollection " + pcollection + " cannot be built", e);
-    }
   }
 }

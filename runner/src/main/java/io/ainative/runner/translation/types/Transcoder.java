@@ -1,5 +1,8 @@
 package io.ainative.runner.translation.types;
 
+import java.io.IOException;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.fnexecution.wire.WireCoders;
 import org.apache.beam.sdk.annotations.Internal;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
@@ -8,6 +11,8 @@ import org.apache.beam.sdk.coders.LengthPrefixCoder;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.util.WindowedValue;
 import org.apache.beam.sdk.util.WindowedValue.FullWindowedValueCoder;
+import org.apache.beam.sdk.util.construction.RehydratedComponents;
+import org.apache.beam.sdk.util.construction.graph.PipelineNode;
 import org.apache.beam.sdk.values.KV;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -80,6 +85,26 @@ public final class Transcoder {
       }
     }
     return null;
+  }
+
+  /**
+   * The SDK's form of a PCollection's elements, as the SDK harness's wire coder has it: coders the
+   * runner does not know length-prefixed, but kept (not turned into bytes). The runner's form is
+   * Beam's {@code PipelineTranslatorUtils.instantiateCoder}.
+   */
+  @SuppressWarnings("unchecked")
+  public static Coder<WindowedValue<Object>> sdkCoder(String pcollection, RunnerApi.Components components) {
+    RunnerApi.Components.Builder builder = components.toBuilder();
+    String coderId =
+        WireCoders.addSdkWireCoder(
+            PipelineNode.pCollection(pcollection, components.getPcollectionsOrThrow(pcollection)),
+            builder,
+            RunnerApi.ExecutableStagePayload.WireCoderSetting.getDefaultInstance());
+    try {
+      return (Coder<WindowedValue<Object>>) RehydratedComponents.forComponents(builder.build()).getCoder(coderId);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("The SDK's coder of PCollection " + pcollection + " cannot be built", e);
+    }
   }
 
   /** Whether the coder is the runner's form of a value whose coder it does not know: its bytes. */
