@@ -98,9 +98,17 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     boolean splittable =
         stage.getComponents().getTransformsMap().values().stream()
             .anyMatch(t -> PTransformTranslation.SPLITTABLE_PROCESS_SIZED_ELEMENTS_AND_RESTRICTIONS_URN.equals(t.getSpec().getUrn()));
+    Optional<String> notInProcess =
+        context.getPipelineOptions().as(AiNativeFlinkPipelineOptions.class).getInProcessJavaStages()
+            ? InProcessStages.whyNot(stage)
+            : Optional.of("--inProcessJavaStages=false");
     Coder keyCoder = null;
     KeySelector keySelector = null;
-    if (stateful || splittable) {
+    if (splittable && notInProcess.isEmpty()) {
+      // A bounded splittable stage the runner runs keeps no per-element state: spreading its
+      // restrictions over the subtasks is all the keying did.
+      input = input.rebalance();
+    } else if (stateful || splittable) {
       Coder<?> elementCoder = ((WindowedValue.FullWindowedValueCoder<?>) inputCoder).getValueCoder();
       if (!(elementCoder instanceof KvCoder)) {
         throw new IllegalStateException(
@@ -148,10 +156,6 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
     UserStateKinds userStates = UserStateKinds.of(stage);
     List<String> windowExpirationFamilies = StatefulStageOperator.windowExpirationFamilies(stage);
     DoFnOperator<Object, Object> operator;
-    Optional<String> notInProcess =
-        context.getPipelineOptions().as(AiNativeFlinkPipelineOptions.class).getInProcessJavaStages()
-            ? InProcessStages.whyNot(stage)
-            : Optional.of("--inProcessJavaStages=false");
     if (notInProcess.isEmpty()) {
       // A Java stage the runner executes in its task thread, without the Fn API.
       operator =

@@ -18,8 +18,9 @@ import org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.InvalidProtocolBu
  * EMBEDDED} environment) made only of what {@link JavaStageRunner} runs.
  *
  * <p>A stage qualifies when it has no user state, timers or side inputs, and each of its
- * transforms is a Java {@code ParDo} that is not splittable, does not ask for stable input or a
- * bundle finalizer and has no {@code @OnWindowExpiration}, a window assignment, a flatten, or a
+ * transforms is a Java {@code ParDo} that does not ask for stable input or a bundle finalizer and
+ * has no {@code @OnWindowExpiration}, the process step of a bounded splittable DoFn without bundle
+ * methods ({@link BoundedSplittableNode}), a window assignment, a flatten, or a
  * phase of a lifted combine with a plain Java {@code CombineFn} ({@link CombinePhases}).
  * Everything else keeps the SDK harness, which runs every transform Beam's Java SDK has.
  */
@@ -57,10 +58,18 @@ public final class InProcessStages {
         }
         continue;
       }
-      if (!PTransformTranslation.PAR_DO_TRANSFORM_URN.equals(urn)) {
+      boolean splittable = PTransformTranslation.SPLITTABLE_PROCESS_SIZED_ELEMENTS_AND_RESTRICTIONS_URN.equals(urn);
+      if (!PTransformTranslation.PAR_DO_TRANSFORM_URN.equals(urn) && !splittable) {
         return Optional.of("transform '" + transform.getUniqueName() + "' is " + urn);
       }
-      Optional<String> parDo = whyNotParDo(transform);
+      if (splittable) {
+        for (String out : transform.getOutputsMap().values()) {
+          if (components.getPcollectionsOrThrow(out).getIsBounded() != RunnerApi.IsBounded.Enum.BOUNDED) {
+            return Optional.of("splittable '" + transform.getUniqueName() + "' is unbounded");
+          }
+        }
+      }
+      Optional<String> parDo = whyNotParDo(transform, splittable);
       if (parDo.isPresent()) {
         return parDo;
       }
@@ -68,7 +77,7 @@ public final class InProcessStages {
     return Optional.empty();
   }
 
-  private static Optional<String> whyNotParDo(RunnerApi.PTransform transform) {
+  private static Optional<String> whyNotParDo(RunnerApi.PTransform transform, boolean splittable) {
     String name = transform.getUniqueName();
     RunnerApi.ParDoPayload payload;
     try {
@@ -80,7 +89,7 @@ public final class InProcessStages {
       return Optional.of("'" + name + "' is a " + payload.getDoFn().getUrn() + " DoFn, not a Java one");
     }
     if (payload.getSideInputsCount() > 0 || payload.getStateSpecsCount() > 0 || payload.getTimerFamilySpecsCount() > 0
-        || !payload.getRestrictionCoderId().isEmpty() || payload.getRequiresStableInput()
+        || (!splittable && !payload.getRestrictionCoderId().isEmpty()) || payload.getRequiresStableInput()
         || payload.getRequiresTimeSortedInput()) {
       return Optional.of("'" + name + "' uses side inputs, state, timers, restrictions or stable input");
     }
@@ -92,9 +101,12 @@ public final class InProcessStages {
       return Optional.of("the DoFn of '" + name + "' cannot be loaded here: " + e);
     }
     DoFnSignature signature = DoFnSignatures.getSignature(fn.getClass());
-    if (signature.usesState() || signature.usesTimers() || signature.processElement().isSplittable()
+    if (signature.usesState() || signature.usesTimers() || signature.processElement().isSplittable() != splittable
         || signature.processElement().requiresStableInput() || signature.onWindowExpiration() != null) {
       return Optional.of("the DoFn of '" + name + "' uses state, timers, splitting, stable input or window expiration");
+    }
+    if (splittable && (signature.startBundle() != null || signature.finishBundle() != null)) {
+      return Optional.of("the splittable DoFn of '" + name + "' has bundle methods");
     }
     if (asksForFinalizer(signature.processElement().extraParameters())
         || (signature.startBundle() != null && asksForFinalizer(signature.startBundle().extraParameters()))

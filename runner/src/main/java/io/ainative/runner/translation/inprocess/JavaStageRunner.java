@@ -193,6 +193,9 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
       if (PTransformTranslation.FLATTEN_TRANSFORM_URN.equals(urn)) {
         return new PassThrough(outputs.values().iterator().next());
       }
+      if (PTransformTranslation.SPLITTABLE_PROCESS_SIZED_ELEMENTS_AND_RESTRICTIONS_URN.equals(urn)) {
+        return new BoundedSplittableNode(transform, options, outputs);
+      }
       if (CombinePhases.URNS.contains(urn)) {
         return CombinePhases.of(transform, rehydrated, components, outputs.values().iterator().next());
       }

@@ -17,19 +17,25 @@ import org.apache.beam.sdk.options.PortablePipelineOptions;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.Impulse;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.util.construction.Environments;
+import org.apache.beam.sdk.util.construction.PTransformTranslation;
 import org.apache.beam.sdk.util.construction.PipelineTranslation;
+import org.apache.beam.sdk.util.construction.graph.ProtoOverrides;
+import org.apache.beam.sdk.util.construction.graph.SplittableParDoExpander;
 import org.apache.beam.sdk.util.construction.graph.ExecutableStage;
 import org.apache.beam.sdk.util.construction.graph.GreedyPipelineFuser;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.Test;
 
 /** Which fused stages of a Java pipeline the runner takes, and why it leaves the others to the harness. */
@@ -76,7 +82,11 @@ public class InProcessStagesTest {
 
   /** The fused stages of a pipeline, each with its transforms' unique names and the verdict. */
   private static List<String> verdicts(Pipeline p) throws Exception {
-    RunnerApi.Pipeline fused = GreedyPipelineFuser.fuse(PipelineTranslation.toProto(p)).toPipeline();
+    // As the runner prepares a pipeline: splittable ParDos expanded so their process step is a primitive.
+    RunnerApi.Pipeline expanded =
+        ProtoOverrides.updateTransform(
+            PTransformTranslation.PAR_DO_TRANSFORM_URN, PipelineTranslation.toProto(p), SplittableParDoExpander.createSizedReplacement());
+    RunnerApi.Pipeline fused = GreedyPipelineFuser.fuse(expanded).toPipeline();
     List<String> out = new ArrayList<>();
     for (RunnerApi.PTransform t : fused.getComponents().getTransformsMap().values()) {
       if (!ExecutableStage.URN.equals(t.getSpec().getUrn())) {
@@ -128,5 +138,15 @@ public class InProcessStagesTest {
     Pipeline p = pipeline("DOCKER");
     p.apply(Impulse.create()).apply("ToKv", ParDo.of(new ToKv()));
     assertThat(verdictOf(verdicts(p), "ToKv"), containsString("its environment is beam:env:docker:v1"));
+  }
+
+  @Test
+  public void boundedReadsProcessStep_isTaken_unboundedOneIsNot() throws Exception {
+    Pipeline p = pipeline(Environments.ENVIRONMENT_EMBEDDED);
+    p.apply("Bounded", GenerateSequence.from(0).to(10)).apply("AfterBounded", MapElements.into(TypeDescriptors.longs()).via((Long x) -> x));
+    p.apply("Unbounded", GenerateSequence.from(0)).apply("AfterUnbounded", MapElements.into(TypeDescriptors.longs()).via((Long x) -> x));
+    List<String> verdicts = verdicts(p);
+    assertThat(verdicts.toString(), verdictOf(verdicts, "AfterBounded").endsWith("IN PROCESS"), is(true));
+    assertThat(verdictOf(verdicts, "AfterUnbounded"), containsString("is unbounded"));
   }
 }

@@ -197,4 +197,19 @@ public class JavaStageITCase {
     assertThat(e.getCause().getMessage(), containsString("element 7 is not welcome"));
     assertThat(JavaStageOperator.TRANSFORMS, hasItem("Fail on 7/ParMultiDo(Fail)"));
   }
+
+  @Test
+  public void boundedRead_runsInTheRunner_withEveryElement() {
+    JavaStageOperator.TRANSFORMS.clear();
+    Pipeline p = Pipeline.create(options(true));
+    PCollection<Long> sum =
+        p.apply("Numbers", org.apache.beam.sdk.io.GenerateSequence.from(0).to(100_000))
+            .apply("Sum", org.apache.beam.sdk.transforms.Sum.longsGlobally());
+    PAssert.thatSingleton(sum).isEqualTo(100_000L * 99_999L / 2);
+    assertThat(p.run().getState(), is(PipelineResult.State.DONE));
+    assertThat(
+        JavaStageOperator.TRANSFORMS.toString(),
+        JavaStageOperator.TRANSFORMS.stream().anyMatch(t -> t.startsWith("Numbers/") && t.contains("SizedElementsAndRestrictions")),
+        is(true));
+  }
 }

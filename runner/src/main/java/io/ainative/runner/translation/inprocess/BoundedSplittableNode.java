@@ -1,0 +1,170 @@
+package io.ainative.runner.translation.inprocess;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.core.NullSideInputReader;
+import org.apache.beam.runners.core.OutputAndTimeBoundedSplittableProcessElementInvoker;
+import org.apache.beam.runners.core.OutputWindowedValue;
+import org.apache.beam.runners.core.SplittableProcessElementInvoker;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
+import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimator;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.util.construction.ParDoTranslation;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.TupleTag;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * The process step of a bounded splittable DoFn ({@code
+ * beam:transform:sdf_process_sized_element_and_restrictions:v1}): each element's restriction is
+ * processed to its end in one call, with Beam's {@link
+ * OutputAndTimeBoundedSplittableProcessElementInvoker} given no output or time bound, as a bounded
+ * read would be in one bundle of the SDK harness. {@link InProcessStages} admits only DoFns whose
+ * outputs are bounded and that have no bundle methods; a DoFn that still asks to resume (a
+ * residual) fails with a message naming it.
+ */
+final class BoundedSplittableNode extends StageNode {
+
+  /** Schedules nothing that runs: the invoker's time bound is never reached. */
+  private static final ScheduledExecutorService NEVER =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "ainative-bounded-sdf");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private final String name;
+  private final DoFn<Object, Object> fn;
+  private final PipelineOptions options;
+  private final SplittableProcessElementInvoker<Object, Object, Object, Object, Object> processor;
+  private DoFnInvoker<Object, Object> invoker;
+
+  @SuppressWarnings("unchecked")
+  BoundedSplittableNode(RunnerApi.PTransform transform, PipelineOptions options, Map<String, StageNode.Receiver> outputs)
+      throws IOException {
+    RunnerApi.ParDoPayload payload = RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload());
+    this.name = transform.getUniqueName();
+    this.fn = (DoFn<Object, Object>) ParDoTranslation.getDoFn(payload);
+    this.options = options;
+    TupleTag<?> mainTag = ParDoTranslation.getMainOutputTag(payload);
+    Map<String, StageNode.Receiver> byTag = new HashMap<>(outputs);
+    StageNode.Receiver main = byTag.get(mainTag.getId());
+    OutputWindowedValue<Object> output =
+        new OutputWindowedValue<Object>() {
+          @Override
+          public void outputWindowedValue(Object value, Instant timestamp, Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+            main.accept(WindowedValue.of(value, timestamp, windows, pane));
+          }
+
+          @Override
+          public <AdditionalOutputT> void outputWindowedValue(
+              TupleTag<AdditionalOutputT> tag, AdditionalOutputT value, Instant timestamp,
+              Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+            StageNode.Receiver receiver = byTag.get(tag.getId());
+            if (receiver == null) {
+              throw new IllegalArgumentException("'" + name + "' has no output " + tag.getId());
+            }
+            receiver.accept(WindowedValue.of(value, timestamp, windows, pane));
+          }
+        };
+    this.processor =
+        new OutputAndTimeBoundedSplittableProcessElementInvoker<>(
+            fn, options, output, NullSideInputReader.empty(), NEVER, Integer.MAX_VALUE, Duration.standardDays(3650),
+            () -> {
+              throw new UnsupportedOperationException("'" + name + "' asked for a bundle finalizer");
+            });
+  }
+
+  @Override
+  void setup() {
+    invoker = DoFnInvokers.tryInvokeSetupFor(fn, options);
+  }
+
+  @Override
+  void teardown() {
+    if (invoker != null) {
+      invoker.invokeTeardown();
+      invoker = null;
+    }
+  }
+
+  /** The element: {@code KV<KV<element, KV<restriction, watermark estimator state>>, size>}. */
+  @Override
+  @SuppressWarnings("unchecked")
+  void accept(WindowedValue<Object> value) {
+    KV<KV<Object, KV<Object, Object>>, Double> sized = (KV<KV<Object, KV<Object, Object>>, Double>) value.getValue();
+    Object element = sized.getKey().getKey();
+    Object restriction = sized.getKey().getValue().getKey();
+    Object estimatorState = sized.getKey().getValue().getValue();
+    for (WindowedValue<Object> one : value.explodeWindows()) {
+      BoundedWindow window = one.getWindows().iterator().next();
+      DoFnInvoker.BaseArgumentProvider<Object, Object> arguments =
+          new DoFnInvoker.BaseArgumentProvider<Object, Object>() {
+            @Override
+            public Object element(DoFn<Object, Object> doFn) {
+              return element;
+            }
+
+            @Override
+            public Object restriction() {
+              return restriction;
+            }
+
+            @Override
+            public Object watermarkEstimatorState() {
+              return estimatorState;
+            }
+
+            @Override
+            public Instant timestamp(DoFn<Object, Object> doFn) {
+              return one.getTimestamp();
+            }
+
+            @Override
+            public BoundedWindow window() {
+              return window;
+            }
+
+            @Override
+            public PaneInfo paneInfo(DoFn<Object, Object> doFn) {
+              return one.getPane();
+            }
+
+            @Override
+            public PipelineOptions pipelineOptions() {
+              return options;
+            }
+
+            @Override
+            public String getErrorContext() {
+              return "the bounded splittable DoFn of '" + name + "'";
+            }
+          };
+      RestrictionTracker<Object, Object> tracker = (RestrictionTracker<Object, Object>) invoker.invokeNewTracker(arguments);
+      WatermarkEstimator<Object> estimator = (WatermarkEstimator<Object>) invoker.invokeNewWatermarkEstimator(arguments);
+      SplittableProcessElementInvoker<Object, Object, Object, Object, Object>.Result result =
+          processor.invokeProcessElement(
+              invoker, WindowedValue.of(element, one.getTimestamp(), window, one.getPane()), tracker, estimator, Collections.emptyMap());
+      if (result.getResidualRestriction() != null) {
+        throw new IllegalStateException(
+            "The splittable DoFn of '" + name + "' asked to resume its restriction " + restriction
+                + " later; the runner runs bounded splittable DoFns to their end. Run the pipeline with"
+                + " --inProcessJavaStages=false to have the SDK harness checkpoint it.");
+      }
+    }
+  }
+}
