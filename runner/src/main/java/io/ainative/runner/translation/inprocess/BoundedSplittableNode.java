@@ -32,9 +32,10 @@ import org.joda.time.Instant;
  * beam:transform:sdf_process_sized_element_and_restrictions:v1}): each element's restriction is
  * processed to its end in one call, with Beam's {@link
  * OutputAndTimeBoundedSplittableProcessElementInvoker} given no output or time bound, as a bounded
- * read would be in one bundle of the SDK harness. {@link InProcessStages} admits only DoFns whose
- * outputs are bounded and that have no bundle methods; a DoFn that still asks to resume (a
- * residual) fails with a message naming it.
+ * read would be in one bundle of the SDK harness. When the DoFn asks to resume (returns a
+ * residual), the residual runs at once after the delay it asked for, until nothing is left.
+ * {@link InProcessStages} admits only DoFns whose outputs are bounded and that have no bundle
+ * methods.
  */
 final class BoundedSplittableNode extends StageNode {
 
@@ -108,63 +109,80 @@ final class BoundedSplittableNode extends StageNode {
   void accept(WindowedValue<Object> value) {
     KV<KV<Object, KV<Object, Object>>, Double> sized = (KV<KV<Object, KV<Object, Object>>, Double>) value.getValue();
     Object element = sized.getKey().getKey();
-    Object restriction = sized.getKey().getValue().getKey();
-    Object estimatorState = sized.getKey().getValue().getValue();
     for (WindowedValue<Object> one : value.explodeWindows()) {
-      BoundedWindow window = one.getWindows().iterator().next();
-      DoFnInvoker.BaseArgumentProvider<Object, Object> arguments =
-          new DoFnInvoker.BaseArgumentProvider<Object, Object>() {
-            @Override
-            public Object element(DoFn<Object, Object> doFn) {
-              return element;
-            }
-
-            @Override
-            public Object restriction() {
-              return restriction;
-            }
-
-            @Override
-            public Object watermarkEstimatorState() {
-              return estimatorState;
-            }
-
-            @Override
-            public Instant timestamp(DoFn<Object, Object> doFn) {
-              return one.getTimestamp();
-            }
-
-            @Override
-            public BoundedWindow window() {
-              return window;
-            }
-
-            @Override
-            public PaneInfo paneInfo(DoFn<Object, Object> doFn) {
-              return one.getPane();
-            }
-
-            @Override
-            public PipelineOptions pipelineOptions() {
-              return options;
-            }
-
-            @Override
-            public String getErrorContext() {
-              return "the bounded splittable DoFn of '" + name + "'";
-            }
-          };
-      RestrictionTracker<Object, Object> tracker = (RestrictionTracker<Object, Object>) invoker.invokeNewTracker(arguments);
-      WatermarkEstimator<Object> estimator = (WatermarkEstimator<Object>) invoker.invokeNewWatermarkEstimator(arguments);
-      SplittableProcessElementInvoker<Object, Object, Object, Object, Object>.Result result =
-          processor.invokeProcessElement(
-              invoker, WindowedValue.of(element, one.getTimestamp(), window, one.getPane()), tracker, estimator, Collections.emptyMap());
-      if (result.getResidualRestriction() != null) {
-        throw new IllegalStateException(
-            "The splittable DoFn of '" + name + "' asked to resume its restriction " + restriction
-                + " later; the runner runs bounded splittable DoFns to their end. Run the pipeline with"
-                + " --inProcessJavaStages=false to have the SDK harness checkpoint it.");
+      Object restriction = sized.getKey().getValue().getKey();
+      Object estimatorState = sized.getKey().getValue().getValue();
+      while (true) {
+        SplittableProcessElementInvoker<Object, Object, Object, Object, Object>.Result result =
+            process(element, restriction, estimatorState, one);
+        if (result.getResidualRestriction() == null) {
+          break;
+        }
+        // The DoFn asked to resume later: the rest of the restriction runs now, after the delay it asked for.
+        long delay = result.getContinuation().resumeDelay().getMillis();
+        if (delay > 0) {
+          try {
+            Thread.sleep(delay);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while '" + name + "' waited to resume", e);
+          }
+        }
+        restriction = result.getResidualRestriction();
+        estimatorState = result.getFutureWatermarkEstimatorState();
       }
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  private SplittableProcessElementInvoker<Object, Object, Object, Object, Object>.Result process(
+      Object element, Object restriction, Object estimatorState, WindowedValue<Object> one) {
+    BoundedWindow window = one.getWindows().iterator().next();
+    DoFnInvoker.BaseArgumentProvider<Object, Object> arguments =
+        new DoFnInvoker.BaseArgumentProvider<Object, Object>() {
+          @Override
+          public Object element(DoFn<Object, Object> doFn) {
+            return element;
+          }
+
+          @Override
+          public Object restriction() {
+            return restriction;
+          }
+
+          @Override
+          public Object watermarkEstimatorState() {
+            return estimatorState;
+          }
+
+          @Override
+          public Instant timestamp(DoFn<Object, Object> doFn) {
+            return one.getTimestamp();
+          }
+
+          @Override
+          public BoundedWindow window() {
+            return window;
+          }
+
+          @Override
+          public PaneInfo paneInfo(DoFn<Object, Object> doFn) {
+            return one.getPane();
+          }
+
+          @Override
+          public PipelineOptions pipelineOptions() {
+            return options;
+          }
+
+          @Override
+          public String getErrorContext() {
+            return "the bounded splittable DoFn of '" + name + "'";
+          }
+        };
+    RestrictionTracker<Object, Object> tracker = (RestrictionTracker<Object, Object>) invoker.invokeNewTracker(arguments);
+    WatermarkEstimator<Object> estimator = (WatermarkEstimator<Object>) invoker.invokeNewWatermarkEstimator(arguments);
+    return processor.invokeProcessElement(
+        invoker, WindowedValue.of(element, one.getTimestamp(), window, one.getPane()), tracker, estimator, Collections.emptyMap());
   }
 }
