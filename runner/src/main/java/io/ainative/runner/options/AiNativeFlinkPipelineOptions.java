@@ -26,10 +26,10 @@ public interface AiNativeFlinkPipelineOptions extends FlinkPipelineOptions {
 
   @Description(
       "Whether the runner executes the fused stages of a Java pipeline itself, in its task threads,"
-          + " where it can (Java ParDos without state, timers, side inputs, splitting or bundle"
-          + " finalization, window assignment, flatten): their elements then skip the Fn API's"
-          + " encoding and data plane. Other stages, and every stage with it off, run in the SDK"
-          + " harness. Results are the same either way.")
+          + " where it can (Java ParDos without state, timers, side inputs or bundle finalization,"
+          + " bounded reads, window assignment, flatten, lifted combines): their elements then skip"
+          + " the Fn API's encoding and data plane. Other stages, and every stage with it off, run"
+          + " in the SDK harness. Results are the same either way.")
   @Default.Boolean(true)
   boolean getInProcessJavaStages();
 
