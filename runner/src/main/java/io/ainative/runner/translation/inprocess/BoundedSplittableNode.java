@@ -15,7 +15,6 @@ import org.apache.beam.runners.core.SplittableProcessElementInvoker;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
-import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimator;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
@@ -37,7 +36,7 @@ import org.joda.time.Instant;
  * {@link InProcessStages} admits only DoFns whose outputs are bounded and that have no bundle
  * methods.
  */
-final class BoundedSplittableNode extends StageNode {
+final class BoundedSplittableNode extends DoFnNode {
 
   /** Schedules nothing that runs: the invoker's time bound is never reached. */
   private static final ScheduledExecutorService NEVER =
@@ -49,18 +48,20 @@ final class BoundedSplittableNode extends StageNode {
           });
 
   private final String name;
-  private final DoFn<Object, Object> fn;
-  private final PipelineOptions options;
   private final SplittableProcessElementInvoker<Object, Object, Object, Object, Object> processor;
-  private DoFnInvoker<Object, Object> invoker;
 
   @SuppressWarnings("unchecked")
   BoundedSplittableNode(RunnerApi.PTransform transform, PipelineOptions options, Map<String, StageNode.Receiver> outputs)
       throws IOException {
-    RunnerApi.ParDoPayload payload = RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload());
+    this(transform, RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload()), options, outputs);
+  }
+
+  @SuppressWarnings("unchecked")
+  private BoundedSplittableNode(
+      RunnerApi.PTransform transform, RunnerApi.ParDoPayload payload, PipelineOptions options, Map<String, StageNode.Receiver> outputs)
+      throws IOException {
+    super((DoFn<Object, Object>) ParDoTranslation.getDoFn(payload), options);
     this.name = transform.getUniqueName();
-    this.fn = (DoFn<Object, Object>) ParDoTranslation.getDoFn(payload);
-    this.options = options;
     TupleTag<?> mainTag = ParDoTranslation.getMainOutputTag(payload);
     Map<String, StageNode.Receiver> byTag = new HashMap<>(outputs);
     StageNode.Receiver main = byTag.get(mainTag.getId());
@@ -88,19 +89,6 @@ final class BoundedSplittableNode extends StageNode {
             () -> {
               throw new UnsupportedOperationException("'" + name + "' asked for a bundle finalizer");
             });
-  }
-
-  @Override
-  void setup() {
-    invoker = DoFnInvokers.tryInvokeSetupFor(fn, options);
-  }
-
-  @Override
-  void teardown() {
-    if (invoker != null) {
-      invoker.invokeTeardown();
-      invoker = null;
-    }
   }
 
   /** The element: {@code KV<KV<element, KV<restriction, watermark estimator state>>, size>}. */

@@ -25,8 +25,6 @@ import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.state.TimeDomain;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.reflect.DoFnInvoker;
-import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.transforms.windowing.WindowFn;
 import org.apache.beam.sdk.util.WindowedValue;
@@ -333,14 +331,11 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
   }
 
   /** A Java ParDo, run by Beam's {@code SimpleDoFnRunner} with its user metrics in its own container. */
-  private static final class ParDo extends StageNode {
-    private final DoFn<Object, Object> fn;
+  private static final class ParDo extends DoFnNode {
     private final DoFnRunner<Object, Object> runner;
     private final String id;
     private final @Nullable MetricsContainers containers;
     private final @Nullable MetricsContainerImpl metrics;
-    private @Nullable DoFnInvoker<Object, Object> invoker;
-    private final PipelineOptions options;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     ParDo(
@@ -352,12 +347,25 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
         Map<String, StageNode.Receiver> outputs,
         @Nullable MetricsContainers containers)
         throws IOException {
-      RunnerApi.ParDoPayload payload = RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload());
-      this.fn = (DoFn<Object, Object>) ParDoTranslation.getDoFn(payload);
+      this(id, transform, RunnerApi.ParDoPayload.parseFrom(transform.getSpec().getPayload()), components, rehydrated, options, outputs,
+          containers);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private ParDo(
+        String id,
+        RunnerApi.PTransform transform,
+        RunnerApi.ParDoPayload payload,
+        RunnerApi.Components components,
+        RehydratedComponents rehydrated,
+        PipelineOptions options,
+        Map<String, StageNode.Receiver> outputs,
+        @Nullable MetricsContainers containers)
+        throws IOException {
+      super((DoFn<Object, Object>) ParDoTranslation.getDoFn(payload), options);
       this.id = id;
       this.containers = containers;
       this.metrics = containers == null ? null : containers.forTransform(id);
-      this.options = options;
       TupleTag<Object> mainTag = (TupleTag<Object>) ParDoTranslation.getMainOutputTag(payload);
       List<TupleTag<?>> additionalTags = new ArrayList<>();
       Map<TupleTag<?>, Coder<?>> outputCoders = new HashMap<>();
@@ -403,19 +411,6 @@ final class JavaStageRunner implements DoFnRunner<Object, Object> {
     private static Coder<?> coder(RehydratedComponents rehydrated, RunnerApi.Components components, String pcollection)
         throws IOException {
       return rehydrated.getCoder(components.getPcollectionsOrThrow(pcollection).getCoderId());
-    }
-
-    @Override
-    void setup() {
-      invoker = DoFnInvokers.tryInvokeSetupFor(fn, options);
-    }
-
-    @Override
-    void teardown() {
-      if (invoker != null) {
-        invoker.invokeTeardown();
-        invoker = null;
-      }
     }
 
     @Override
