@@ -102,6 +102,7 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
         context.getPipelineOptions().as(AiNativeFlinkPipelineOptions.class).getInProcessJavaStages()
             ? InProcessStages.whyNot(stage)
             : Optional.of("--inProcessJavaStages=false");
+    notInProcess.ifPresent(why -> LOG.debug("Stage '{}' runs in the SDK harness: {}", transform.getUniqueName(), why));
     Coder keyCoder = null;
     KeySelector keySelector = null;
     if (splittable && notInProcess.isEmpty()) {
@@ -163,11 +164,9 @@ public final class ExecutableStageTranslator implements PTransformTranslator<Str
               transform.getUniqueName(), inputCoder, mainTag, additionalTags, args.outputManagerFactory,
               args.windowingStrategy, context.getPipelineOptions(), stage, tagByCollection);
     } else if (userStates.any() || !windowExpirationFamilies.isEmpty()) {
-      LOG.debug("Stage '{}' runs in the SDK harness: {}", transform.getUniqueName(), notInProcess.get());
       // Map, set, multimap or ordered-list state, @OnWindowExpiration: the runner serves those itself.
       operator = new StatefulStageOperator<>(args, userStates, windowExpirationFamilies);
     } else {
-      LOG.debug("Stage '{}' runs in the SDK harness: {}", transform.getUniqueName(), notInProcess.get());
       // Beam's operator; a splittable stage keeps its SDF self-checkpoints' residuals in one state.
       operator = new StageOperator<>(args, splittable);
     }
